@@ -1,0 +1,1 @@
+"""Prefect flows of the project; deployment entrypoints point here."""

@@ -1,0 +1,77 @@
+"""The vanishing-gradient study, as one Prefect flow.
+
+Run it with `make run`, or `python -m flows.vanishing_gradients --help` to see
+the parameters that can be changed from the command line.
+"""
+
+from __future__ import annotations
+
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from prefect import flow
+from prefect.logging import get_run_logger
+from pydantic_settings import CliApp
+
+from tasks.compare import compare_variants
+from tasks.data import generate_data
+from tasks.evaluate import evaluate_variant
+from tasks.parameters import StudyParameters
+from tasks.publish import publish_report
+from tasks.train import train_variant, variant_seed
+from tasks.variants import VARIANTS
+
+
+@flow(name="vanishing-gradients")
+def vanishing_gradients(
+    params: StudyParameters = StudyParameters(),
+    output_dir: Path = Path("artifacts"),
+) -> Path:
+    """Train sigmoid and ReLU networks on spirals and compare how they learn."""
+    logger = get_run_logger()
+    started = datetime.now(UTC)
+
+    # Data: one spiral data set; the test part is held out until evaluation.
+    splits = generate_data(params.data, seed=params.seed)
+
+    # Training: every variant at once, each on the same train/validation split.
+    training_runs = [
+        train_variant.submit(
+            splits.train,
+            splits.validation,
+            VARIANTS[name],
+            params.training,
+            n_classes=splits.classes,
+            seed=variant_seed(params.seed, name),
+        )
+        for name in params.variants
+    ]
+    trained = [run.result() for run in training_runs]
+
+    # Evaluation: each model once on the held-out test set.
+    evaluation_runs = [
+        evaluate_variant.submit(model, splits.test, n_classes=splits.classes)
+        for model in trained
+    ]
+    evaluations = [run.result() for run in evaluation_runs]
+
+    # Comparison and publication.
+    comparison = compare_variants(trained, evaluations)
+    run_folder = publish_report(
+        params, splits, trained, evaluations, comparison, output_dir, started
+    )
+
+    logger.info("Summary:\n%s", comparison.summary.to_string(index=False))
+    logger.info("Report: %s", (run_folder / "report.md").resolve())
+    return run_folder
+
+
+def main(argv: list[str]) -> None:
+    """Parse and validate the parameters, then run the study once."""
+    params = CliApp.run(StudyParameters, cli_args=argv)
+    vanishing_gradients(params=params)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,29 @@
+"""Stages of the vanishing-gradient study, one module per stage."""
+
+import os
+import sys
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+
+
+def _import_tensorflow_quietly() -> None:
+    """Import TensorFlow and Keras with the C++ start-up notices silenced.
+
+    TensorFlow's native libraries write to file descriptor 2 before its logging
+    settings apply, so the descriptor itself is pointed at /dev/null meanwhile.
+    """
+    sys.stderr.flush()
+    saved_stderr = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    try:
+        import keras  # noqa: F401
+        import tensorflow  # noqa: F401
+    finally:
+        os.dup2(saved_stderr, 2)
+        os.close(saved_stderr)
+        os.close(devnull)
+
+
+_import_tensorflow_quietly()

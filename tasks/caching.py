@@ -1,0 +1,37 @@
+"""Cache keys that cover everything a stage's result depends on."""
+
+from __future__ import annotations
+
+import inspect
+import sys
+from dataclasses import dataclass
+from typing import Any
+
+from prefect.cache_policies import INPUTS, TASK_SOURCE, CachePolicy
+from prefect.utilities.hashing import hash_objects
+
+
+@dataclass
+class ModuleSource(CachePolicy):
+    """Key on the full source of the modules a task's code calls into.
+
+    Prefect's TASK_SOURCE sees only the task function's own lines; a change to a
+    helper it calls (the epoch loop, a variant's layer stack) must also retrain.
+    """
+
+    modules: tuple[str, ...] = ()
+
+    def compute_key(
+        self,
+        task_ctx: Any,
+        inputs: dict[str, Any],
+        flow_parameters: dict[str, Any],
+        **kwargs: Any,
+    ) -> str | None:
+        sources = [inspect.getsource(sys.modules[name]) for name in self.modules]
+        return hash_objects(sources, raise_on_failure=True)
+
+
+def stage_cache(*modules: str) -> CachePolicy:
+    """Inputs, the task's source and the source of the modules it relies on."""
+    return INPUTS + TASK_SOURCE + ModuleSource(modules=modules)

@@ -1,0 +1,93 @@
+"""Stage 3: evaluate one trained variant, once, on the held-out test set."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import keras
+import numpy as np
+import pandas as pd
+from prefect import task
+from prefect.logging import get_run_logger
+from sklearn.metrics import confusion_matrix
+
+from tasks.caching import stage_cache
+from tasks.data import Subset
+from tasks.train import TrainedModel
+
+ACCURACY_THRESHOLDS = (0.9, 0.95)
+GRID_POINTS = 200
+
+
+@dataclass(frozen=True)
+class DecisionGrid:
+    """Predicted class over a regular grid of the input plane, for plotting."""
+
+    xx: np.ndarray
+    yy: np.ndarray
+    predicted: np.ndarray
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    variant: str
+    test_loss: float
+    test_accuracy: float
+    confusion: np.ndarray
+    epochs_to: dict[float, int | None]
+    decision_grid: DecisionGrid
+
+
+def epochs_to_reach(history: pd.DataFrame, threshold: float) -> int | None:
+    """First epoch whose validation accuracy reaches `threshold`, or None."""
+    reached = history.loc[history["val_accuracy"] >= threshold, "epoch"]
+    return int(reached.iloc[0]) if len(reached) else None
+
+
+def decision_grid(model, points: np.ndarray, margin: float = 0.15) -> DecisionGrid:
+    low = points.min(axis=0) - margin
+    high = points.max(axis=0) + margin
+    xx, yy = np.meshgrid(
+        np.linspace(low[0], high[0], GRID_POINTS),
+        np.linspace(low[1], high[1], GRID_POINTS),
+    )
+    grid = np.column_stack([xx.ravel(), yy.ravel()]).astype("float32")
+    predicted = np.asarray(model(grid, training=False)).argmax(axis=1)
+    return DecisionGrid(xx, yy, predicted.reshape(xx.shape))
+
+
+@task(
+    name="evaluate-variant",
+    task_run_name="evaluate-{trained.variant}",
+    cache_policy=stage_cache("tasks.evaluate"),
+    persist_result=True,
+)
+def evaluate_variant(trained: TrainedModel, test: Subset, n_classes: int) -> Evaluation:
+    """Test loss, accuracy and confusion matrix, and epochs to reach accuracy."""
+    model = trained.load_model()
+    probabilities = model(test.x, training=False)
+    predicted = np.asarray(probabilities).argmax(axis=1)
+    # The same cross-entropy as in training, so test and validation loss compare.
+    loss = keras.losses.CategoricalCrossentropy()(
+        keras.ops.one_hot(test.y, n_classes), probabilities
+    )
+    labels = list(range(n_classes))
+
+    evaluation = Evaluation(
+        variant=trained.variant,
+        test_loss=float(loss),
+        test_accuracy=float((predicted == test.y).mean()),
+        confusion=confusion_matrix(test.y, predicted, labels=labels),
+        epochs_to={
+            threshold: epochs_to_reach(trained.history, threshold)
+            for threshold in ACCURACY_THRESHOLDS
+        },
+        decision_grid=decision_grid(model, test.x),
+    )
+    get_run_logger().info(
+        "%s on the held-out test set: loss %.4f, accuracy %.4f",
+        trained.variant,
+        evaluation.test_loss,
+        evaluation.test_accuracy,
+    )
+    return evaluation

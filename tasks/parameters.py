@@ -1,0 +1,96 @@
+"""Typed, validated parameters of the study, with the reference study's defaults."""
+
+from __future__ import annotations
+
+from typing import Literal, Self
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from tasks.variants import VARIANTS
+
+VariantName = Literal[tuple(VARIANTS)]
+
+
+class SpiralParameters(BaseModel):
+    """The spiral data set and how it is split into train, validation and test."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    points_per_class: int = Field(500, ge=10, le=100_000)
+    classes: int = Field(3, ge=2, le=20)
+    angle_noise: float = Field(0.2, ge=0, description="Std of the angle noise, rad.")
+    radius_min: float = Field(0.0, ge=0)
+    radius_max: float = Field(1.0, gt=0)
+    angle_per_class: float = Field(4.0, gt=0, description="Radians swept per arm.")
+    test_fraction: float = Field(
+        0.2, gt=0, lt=1, description="Held out for the final evaluation only."
+    )
+    validation_fraction: float = Field(
+        0.2, gt=0, lt=1, description="Share of the training part used to validate."
+    )
+
+    @model_validator(mode="after")
+    def _check_consistency(self) -> Self:
+        if self.radius_max <= self.radius_min:
+            raise ValueError(
+                f"radius_max ({self.radius_max}) must be above "
+                f"radius_min ({self.radius_min})"
+            )
+        test = round(self.points_per_class * self.test_fraction)
+        validation = round((self.points_per_class - test) * self.validation_fraction)
+        if min(test, validation, self.points_per_class - test - validation) < 1:
+            raise ValueError(
+                f"{self.points_per_class} points per class leave an empty split at "
+                f"test_fraction={self.test_fraction} and "
+                f"validation_fraction={self.validation_fraction}"
+            )
+        return self
+
+
+class TrainingParameters(BaseModel):
+    """How every variant is trained: plain SGD on categorical cross-entropy."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    epochs: int = Field(100, ge=1, le=10_000)
+    batch_size: int = Field(32, ge=1, le=65_536)
+    learning_rate: float = Field(0.01, gt=0, le=10)
+
+
+class StudyParameters(BaseModel):
+    """Everything one run of the study depends on."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    data: SpiralParameters = SpiralParameters()
+    training: TrainingParameters = TrainingParameters()
+    variants: list[VariantName] = Field(
+        default=list(VARIANTS),
+        min_length=1,
+        description="Which variants of the network to train.",
+    )
+    seed: int = Field(0, ge=0, lt=2**31, description="Seed for everything random.")
+
+    @model_validator(mode="after")
+    def _check_variants_unique(self) -> Self:
+        if len(set(self.variants)) != len(self.variants):
+            raise ValueError(f"variants are listed more than once: {self.variants}")
+        return self
+
+
+def command_line(params: StudyParameters) -> str:
+    """The `make run` command that reproduces `params`, naming non-defaults only."""
+    defaults = StudyParameters().model_dump(mode="json")
+    chosen = params.model_dump(mode="json")
+    arguments = []
+
+    for group in ("data", "training"):
+        for name, value in chosen[group].items():
+            if value != defaults[group][name]:
+                arguments.append(f"--{group}.{name.replace('_', '-')} {value}")
+    if chosen["variants"] != defaults["variants"]:
+        arguments.append("--variants " + ",".join(chosen["variants"]))
+    if chosen["seed"] != defaults["seed"]:
+        arguments.append(f"--seed {chosen['seed']}")
+
+    return "make run" + (f' ARGS="{" ".join(arguments)}"' if arguments else "")

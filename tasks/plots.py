@@ -1,0 +1,153 @@
+"""The study's figures; each function returns a matplotlib Figure."""
+
+from __future__ import annotations
+
+import math
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from matplotlib.colors import ListedColormap  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+from tasks.data import SpiralSplits  # noqa: E402
+from tasks.evaluate import Evaluation  # noqa: E402
+from tasks.variants import VARIANTS  # noqa: E402
+
+CLASS_COLORS = plt.get_cmap("tab10").colors
+VARIANT_COLORS = {
+    name: plt.get_cmap("Dark2").colors[index] for index, name in enumerate(VARIANTS)
+}
+CHANCE_STYLE = {"color": "grey", "linestyle": ":", "linewidth": 1.2}
+
+
+def title_of(variant: str) -> str:
+    return VARIANTS[variant].title
+
+
+def plot_dataset(splits: SpiralSplits) -> Figure:
+    """The spiral arms, with the train, validation and test points told apart."""
+    figure, axes = plt.subplots(figsize=(6, 6))
+    markers = {"train": "o", "validation": "s", "test": "^"}
+    colors = ListedColormap(CLASS_COLORS[: splits.classes])
+
+    for split, marker in markers.items():
+        subset = getattr(splits, split)
+        axes.scatter(
+            subset.x[:, 0],
+            subset.x[:, 1],
+            c=subset.y,
+            cmap=colors,
+            vmin=0,
+            vmax=splits.classes - 1,
+            marker=marker,
+            s=14,
+            alpha=0.8,
+            label=f"{split} ({len(subset)})",
+        )
+
+    axes.set(title="Spiral data set", xlabel="$x_1$", ylabel="$x_2$", aspect="equal")
+    axes.legend(loc="upper right", fontsize="small")
+    return figure
+
+
+def plot_training_curves(history: pd.DataFrame, variant: str, classes: int) -> Figure:
+    """Loss and accuracy per epoch, train and validation, with chance marked."""
+    figure, (loss_axes, accuracy_axes) = plt.subplots(1, 2, figsize=(12, 4.5))
+    rows = history[history["variant"] == variant]
+    chance = {"loss": math.log(classes), "accuracy": 1 / classes}
+    color = VARIANT_COLORS[variant]
+
+    for axes, metric in ((loss_axes, "loss"), (accuracy_axes, "accuracy")):
+        for split, style in (("train", "-"), ("validation", "--")):
+            series = rows[(rows["metric"] == metric) & (rows["split"] == split)]
+            axes.plot(series["epoch"], series["value"], style, color=color, label=split)
+        axes.axhline(
+            chance[metric], **CHANCE_STYLE, label=f"chance ({chance[metric]:.3f})"
+        )
+        axes.set(xlabel="epoch", ylabel=metric, title=f"{title_of(variant)}: {metric}")
+        axes.legend(fontsize="small")
+        axes.grid(alpha=0.3)
+
+    accuracy_axes.set_ylim(0, 1.02)
+    figure.tight_layout()
+    return figure
+
+
+def plot_validation_accuracy(history: pd.DataFrame, classes: int) -> Figure:
+    """All variants' validation accuracy on one set of axes."""
+    figure, axes = plt.subplots(figsize=(8, 5))
+    rows = history[
+        (history["metric"] == "accuracy") & (history["split"] == "validation")
+    ]
+
+    for variant, series in rows.groupby("variant", sort=False):
+        axes.plot(
+            series["epoch"],
+            series["value"],
+            color=VARIANT_COLORS[variant],
+            label=title_of(variant),
+        )
+
+    axes.axhline(1 / classes, **CHANCE_STYLE, label=f"chance ({1 / classes:.3f})")
+    axes.set(
+        xlabel="epoch",
+        ylabel="validation accuracy",
+        title="Validation accuracy of every variant",
+        ylim=(0, 1.02),
+    )
+    axes.legend(fontsize="small")
+    axes.grid(alpha=0.3)
+    return figure
+
+
+def plot_decision_boundaries(
+    evaluations: list[Evaluation], splits: SpiralSplits
+) -> Figure:
+    """Each model's predicted class over the plane, with the test points on top."""
+    columns = min(2, len(evaluations))
+    rows = math.ceil(len(evaluations) / columns)
+    figure, axes_grid = plt.subplots(
+        rows, columns, figsize=(5.5 * columns, 5.5 * rows), squeeze=False
+    )
+    colors = ListedColormap(CLASS_COLORS[: splits.classes])
+    test = splits.test
+
+    for axes, evaluation in zip(axes_grid.flat, evaluations, strict=False):
+        grid = evaluation.decision_grid
+        axes.contourf(
+            grid.xx,
+            grid.yy,
+            grid.predicted,
+            levels=np.arange(splits.classes + 1) - 0.5,
+            cmap=colors,
+            alpha=0.3,
+        )
+        axes.scatter(
+            test.x[:, 0],
+            test.x[:, 1],
+            c=test.y,
+            cmap=colors,
+            vmin=0,
+            vmax=splits.classes - 1,
+            s=12,
+            edgecolors="black",
+            linewidths=0.3,
+        )
+        axes.set(
+            title=f"{title_of(evaluation.variant)}: test accuracy "
+            f"{evaluation.test_accuracy:.3f}",
+            aspect="equal",
+            xticks=[],
+            yticks=[],
+        )
+
+    for axes in list(axes_grid.flat)[len(evaluations) :]:
+        axes.axis("off")
+    figure.suptitle("Decision boundaries on the held-out test points")
+    figure.tight_layout()
+    return figure

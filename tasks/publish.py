@@ -1,0 +1,190 @@
+"""Stage 5: write the run's folder and publish its Prefect artifacts."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import os
+import platform
+import subprocess
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import pandas as pd
+from matplotlib.figure import Figure
+from prefect import task
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.cache_policies import NO_CACHE
+from prefect.logging import get_run_logger
+from prefect.runtime import flow_run
+
+from tasks import plots
+from tasks.compare import Comparison
+from tasks.data import SpiralSplits
+from tasks.evaluate import Evaluation
+from tasks.parameters import StudyParameters
+from tasks.report import render_report
+from tasks.train import TrainedModel
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+SUMMARY_KEY = "vanishing-gradients-summary"
+REPORT_KEY = "vanishing-gradients-report"
+PACKAGES = [
+    "tensorflow",
+    "keras",
+    "prefect",
+    "numpy",
+    "pandas",
+    "matplotlib",
+    "scikit-learn",
+    "pydantic",
+]
+
+
+def new_run_folder(output_dir: Path, run_name: str) -> Path:
+    """Create a folder no earlier run has used; never reuse or overwrite one."""
+    runs = output_dir / "runs"
+    runs.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    for attempt in range(100):
+        suffix = f"-{attempt}" if attempt else ""
+        folder = runs / f"{stamp}-{run_name}{suffix}"
+        try:
+            folder.mkdir()
+            return folder
+        except FileExistsError:
+            continue
+    raise RuntimeError(f"Could not create a new run folder under {runs}")
+
+
+def point_latest_at(output_dir: Path, run_folder: Path) -> None:
+    """Repoint `latest` at the new run folder in one atomic rename."""
+    latest = output_dir / "latest"
+    temporary = output_dir / f".latest-{os.getpid()}"
+    temporary.unlink(missing_ok=True)
+    temporary.symlink_to(run_folder.relative_to(output_dir))
+    os.replace(temporary, latest)
+
+
+def png_bytes(figure: Figure) -> bytes:
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
+    plt.close(figure)
+    return buffer.getvalue()
+
+
+def git_commit() -> str | None:
+    try:
+        result = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            cwd=PROJECT_ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return result.stdout.strip()
+
+
+def package_versions() -> dict[str, str | None]:
+    versions: dict[str, str | None] = {"python": platform.python_version()}
+    for package in PACKAGES:
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            versions[package] = None
+    return versions
+
+
+def json_records(frame: pd.DataFrame) -> list[dict]:
+    """Rows as JSON-safe dicts: missing values become None, not NaN."""
+    return json.loads(frame.to_json(orient="records"))
+
+
+@task(name="publish-report", cache_policy=NO_CACHE, persist_result=False)
+def publish_report(
+    params: StudyParameters,
+    splits: SpiralSplits,
+    trained: list[TrainedModel],
+    evaluations: list[Evaluation],
+    comparison: Comparison,
+    output_dir: Path,
+    started: datetime,
+) -> Path:
+    """Write the run folder (tables, plots, models, report, run.json) and artifacts."""
+    logger = get_run_logger()
+    run_name = flow_run.get_name() or "local"
+    run_folder = new_run_folder(Path(output_dir), run_name)
+
+    figures = {
+        "dataset": plots.plot_dataset(splits),
+        "validation_accuracy": plots.plot_validation_accuracy(
+            comparison.history, splits.classes
+        ),
+        **{
+            f"curves_{model.variant}": plots.plot_training_curves(
+                comparison.history, model.variant, splits.classes
+            )
+            for model in trained
+        },
+        "decision_boundaries": plots.plot_decision_boundaries(evaluations, splits),
+    }
+    images = {name: png_bytes(figure) for name, figure in figures.items()}
+    for name, image in images.items():
+        (run_folder / f"{name}.png").write_bytes(image)
+
+    comparison.summary.to_csv(run_folder / "summary.csv", index=False)
+    comparison.history.to_csv(run_folder / "history.csv", index=False)
+    models = run_folder / "models"
+    models.mkdir()
+    for model in trained:
+        (models / f"{model.variant}.keras").write_bytes(model.model_bytes)
+
+    report = render_report(
+        params,
+        comparison,
+        evaluations,
+        {name: f"{name}.png" for name in images},
+        run_name,
+    )
+    (run_folder / "report.md").write_text(report)
+
+    (run_folder / "run.json").write_text(
+        json.dumps(
+            {
+                "flow_run": {"name": run_name, "id": flow_run.get_id()},
+                "parameters": params.model_dump(mode="json"),
+                "seeds": {
+                    "data": params.seed,
+                    "variants": {model.variant: model.seed for model in trained},
+                },
+                "packages": package_versions(),
+                "git_commit": git_commit(),
+                "started": started.isoformat(),
+                "finished": datetime.now(UTC).isoformat(),
+            },
+            indent=2,
+        )
+    )
+    point_latest_at(Path(output_dir), run_folder)
+
+    create_table_artifact(
+        table=json_records(comparison.summary),
+        key=SUMMARY_KEY,
+        description="One row per variant: accuracy, loss and epochs to converge.",
+    )
+    inline = {
+        name: "data:image/png;base64," + base64.b64encode(image).decode()
+        for name, image in images.items()
+    }
+    create_markdown_artifact(
+        markdown=render_report(params, comparison, evaluations, inline, run_name),
+        key=REPORT_KEY,
+        description="The study's report with its plots.",
+    )
+    logger.info("Report written to %s", (run_folder / "report.md").resolve())
+    return run_folder

@@ -1,0 +1,222 @@
+"""The study's report as Markdown, its sentences chosen by this run's numbers."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from tasks.compare import Comparison, threshold_column
+from tasks.evaluate import ACCURACY_THRESHOLDS, Evaluation
+from tasks.parameters import StudyParameters
+from tasks.variants import VARIANTS
+
+SUMMARY_COLUMNS = {
+    "variant": "Variant",
+    "train_accuracy": "Train acc.",
+    "val_accuracy": "Val. acc.",
+    "test_accuracy": "Test acc.",
+    "train_loss": "Train loss",
+    "val_loss": "Val. loss",
+    "test_loss": "Test loss",
+    **{threshold_column(t): f"Epochs to {t:.2f}" for t in ACCURACY_THRESHOLDS},
+}
+
+
+def markdown_table(frame: pd.DataFrame) -> str:
+    """A GitHub-flavoured Markdown table; missing values read as an em dash."""
+
+    def cell(value: object) -> str:
+        if (
+            value is None
+            or value is pd.NA
+            or (isinstance(value, float) and math.isnan(value))
+        ):
+            return "—"
+        if isinstance(value, float):
+            return f"{value:.4f}"
+        return str(value)
+
+    header = "| " + " | ".join(map(str, frame.columns)) + " |"
+    rule = "|" + "---|" * len(frame.columns)
+    body = [
+        "| " + " | ".join(cell(v) for v in row) + " |"
+        for row in frame.itertuples(index=False)
+    ]
+    return "\n".join([header, rule, *body])
+
+
+def epochs_phrase(epoch: object, threshold: float, epochs: int) -> str:
+    if epoch is None or epoch is pd.NA:
+        return f"never reached {threshold:.2f} validation accuracy in {epochs} epochs"
+    return f"reached {threshold:.2f} validation accuracy at epoch {int(epoch)}"
+
+
+def findings(summary: pd.DataFrame, params: StudyParameters) -> list[str]:
+    """One sentence per comparison the study makes, worded by the numbers."""
+    rows = summary.set_index("variant")
+    chance = 1 / params.data.classes
+    epochs = params.training.epochs
+    sentences = []
+
+    for variant, row in rows.iterrows():
+        accuracy = row["test_accuracy"]
+        if accuracy < chance + 0.15:
+            verdict = "stayed near chance: it did not learn the spirals"
+        elif accuracy < 0.9:
+            verdict = "learned part of the spirals"
+        else:
+            verdict = "learned the spirals"
+        reached = "; it " + epochs_phrase(row[threshold_column(0.95)], 0.95, epochs)
+        sentences.append(
+            f"**{VARIANTS[variant].title}** {verdict} (test accuracy "
+            f"{accuracy:.3f} against chance {chance:.3f}){reached}."
+        )
+
+    pairs = [
+        ("sigmoid", "relu", "replacing sigmoid by ReLU"),
+        ("relu", "relu-batchnorm", "adding BatchNormalization"),
+        ("relu-batchnorm", "relu-batchnorm-dropout", "adding Dropout"),
+    ]
+    for before, after, change in pairs:
+        if before not in rows.index or after not in rows.index:
+            continue
+        delta = rows.loc[after, "test_accuracy"] - rows.loc[before, "test_accuracy"]
+        direction = "raised" if delta > 0 else "lowered" if delta < 0 else "left"
+        sentence = (
+            f"In this run, {change} {direction} test accuracy "
+            f"{'unchanged' if delta == 0 else f'by {abs(delta):.3f}'} "
+            f"({rows.loc[before, 'test_accuracy']:.3f} → "
+            f"{rows.loc[after, 'test_accuracy']:.3f})"
+        )
+        first, second = (
+            rows.loc[before, threshold_column(0.95)],
+            rows.loc[after, threshold_column(0.95)],
+        )
+        if first is not pd.NA and second is not pd.NA:
+            speed = (
+                "sooner"
+                if second < first
+                else "later"
+                if second > first
+                else "at the same epoch"
+            )
+            sentence += (
+                f", and 0.95 validation accuracy came {speed} "
+                f"(epoch {int(first)} → {int(second)})"
+            )
+        sentences.append(sentence + ".")
+
+    sentences.append(
+        "These are single-run figures: differences of a few thousandths in "
+        "accuracy or a few epochs are within what another seed could change."
+    )
+    return sentences
+
+
+def render_report(
+    params: StudyParameters,
+    comparison: Comparison,
+    evaluations: list[Evaluation],
+    figures: dict[str, str],
+    run_name: str,
+) -> str:
+    """The report; `figures` maps each figure's name to its image link."""
+    summary = comparison.summary[list(SUMMARY_COLUMNS)].rename(columns=SUMMARY_COLUMNS)
+    summary["Variant"] = [
+        VARIANTS[name].title for name in comparison.summary["variant"]
+    ]
+    data, training = params.data, params.training
+
+    def image(name: str, alt: str) -> str:
+        return f"![{alt}]({figures[name]})"
+
+    parameters = pd.DataFrame(
+        [
+            ("points per class", data.points_per_class),
+            ("classes", data.classes),
+            ("angle noise (rad)", data.angle_noise),
+            ("radius", f"{data.radius_min} to {data.radius_max}"),
+            ("angle per class (rad)", data.angle_per_class),
+            ("test fraction (held out)", data.test_fraction),
+            ("validation fraction (of the rest)", data.validation_fraction),
+            ("epochs", training.epochs),
+            ("batch size", training.batch_size),
+            ("optimizer", f"SGD, learning rate {training.learning_rate}"),
+            ("loss", "categorical cross-entropy"),
+            ("seed", params.seed),
+        ],
+        columns=["parameter", "value"],
+    )
+    lines = [
+        "# The vanishing-gradient study",
+        "",
+        f"Run `{run_name}`. A network of 5 hidden Dense layers of 64 units learns "
+        f"{data.classes} interleaved spirals. With sigmoid activations its "
+        "gradients vanish; ReLU, BatchNormalization and Dropout are the remedies "
+        "tried. Train and validation figures are from the last epoch; test "
+        "figures are from a test set that no model saw during training.",
+        "",
+        "## Results",
+        "",
+        markdown_table(summary),
+        "",
+        "## Findings",
+        "",
+        *[f"- {sentence}" for sentence in findings(comparison.summary, params)],
+        "",
+        "## Parameters",
+        "",
+        markdown_table(parameters),
+        "",
+        "## The data",
+        "",
+        image("dataset", "Spiral data set"),
+        "",
+        "## Validation accuracy, all variants",
+        "",
+        "The dotted line is chance, 1/classes: a curve lying on it has learned "
+        "nothing.",
+        "",
+        image("validation_accuracy", "Validation accuracy of every variant"),
+        "",
+        "## Training curves",
+        "",
+    ]
+    for variant in comparison.summary["variant"]:
+        lines += [
+            f"### {VARIANTS[variant].title}",
+            "",
+            image(f"curves_{variant}", f"Loss and accuracy of {variant}"),
+            "",
+        ]
+    lines += [
+        "## Decision boundaries",
+        "",
+        image("decision_boundaries", "Decision boundaries"),
+        "",
+        "## Confusion matrices (test set)",
+        "",
+        "Rows are true classes, columns predicted classes.",
+        "",
+    ]
+    for evaluation in evaluations:
+        matrix = pd.DataFrame(
+            evaluation.confusion,
+            columns=[f"pred. {k}" for k in range(data.classes)],
+        )
+        matrix.insert(0, "true", range(data.classes))
+        lines += [
+            f"**{VARIANTS[evaluation.variant].title}**",
+            "",
+            markdown_table(matrix),
+            "",
+        ]
+    lines += [
+        "## Reproduce",
+        "",
+        "Run `make run` from the repository root with these parameters; they are "
+        "in full in `run.json` beside this report.",
+        "",
+    ]
+    return "\n".join(lines)

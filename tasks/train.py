@@ -1,0 +1,218 @@
+"""Stage 2: train one variant with whole epochs compiled as TensorFlow graphs."""
+
+from __future__ import annotations
+
+import math
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import keras
+import numpy as np
+import pandas as pd
+import tensorflow as tf
+from prefect import task
+from prefect.artifacts import create_progress_artifact, update_progress_artifact
+from prefect.logging import get_run_logger
+
+from tasks.caching import stage_cache
+from tasks.data import Subset
+from tasks.parameters import TrainingParameters
+from tasks.variants import VariantSpec, build_model
+
+HISTORY_COLUMNS = ["epoch", "loss", "accuracy", "val_loss", "val_accuracy"]
+
+EpochCallback = Callable[[int, dict[str, float]], None]
+
+
+@dataclass(frozen=True)
+class TrainedModel:
+    """A trained variant: its per-epoch history and the model as .keras bytes."""
+
+    variant: str
+    seed: int
+    history: pd.DataFrame
+    model_bytes: bytes
+    train_seconds: float
+
+    def load_model(self) -> keras.Model:
+        return model_from_bytes(self.model_bytes)
+
+
+def model_to_bytes(model: keras.Model) -> bytes:
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "model.keras"
+        model.save(path)
+        return path.read_bytes()
+
+
+def model_from_bytes(model_bytes: bytes) -> keras.Model:
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "model.keras"
+        path.write_bytes(model_bytes)
+        return keras.models.load_model(path)
+
+
+def compile_model(model: keras.Model, training: TrainingParameters) -> None:
+    """Attach the study's optimizer, loss and metric, as the reference did."""
+    model.compile(
+        optimizer=keras.optimizers.SGD(learning_rate=training.learning_rate),
+        loss=keras.losses.CategoricalCrossentropy(),
+        metrics=["accuracy"],
+    )
+    model.optimizer.build(model.trainable_variables)
+
+
+def make_epoch_function(
+    model: keras.Model,
+    train: Subset,
+    validation: Subset,
+    n_classes: int,
+    batch_size: int,
+    seed: int,
+    shuffle: bool = True,
+) -> Callable[[int], dict[str, tf.Tensor]]:
+    """Compile one full epoch, training and validation, into a TensorFlow graph.
+
+    It follows Keras `fit`: a fresh shuffle per epoch, batches of `batch_size`
+    with the last partial batch kept, layers in training mode while fitting,
+    training loss and accuracy averaged over the epoch's samples, and validation
+    in inference mode on the whole validation set.
+    """
+    x_train = tf.constant(train.x, tf.float32)
+    y_train = tf.one_hot(train.y, n_classes)
+    x_val = tf.constant(validation.x, tf.float32)
+    y_val = tf.one_hot(validation.y, n_classes)
+    n_samples = len(train)
+    steps = math.ceil(n_samples / batch_size)
+    loss_fn = keras.losses.CategoricalCrossentropy()
+    optimizer = model.optimizer
+    weights = model.trainable_variables
+
+    def accuracy_sum(y_true: tf.Tensor, y_prob: tf.Tensor) -> tf.Tensor:
+        hits = tf.equal(tf.argmax(y_true, axis=-1), tf.argmax(y_prob, axis=-1))
+        return tf.reduce_sum(tf.cast(hits, tf.float32))
+
+    @tf.function(jit_compile=False)
+    def run_epoch(epoch: tf.Tensor) -> dict[str, tf.Tensor]:
+        order = tf.range(n_samples)
+        if shuffle:
+            order = tf.random.experimental.stateless_shuffle(
+                order, seed=tf.stack([tf.constant(seed, tf.int64), epoch])
+            )
+        loss_sum = tf.constant(0.0)
+        hits = tf.constant(0.0)
+
+        for step in tf.range(steps):
+            batch = order[step * batch_size : (step + 1) * batch_size]
+            x_batch = tf.gather(x_train, batch)
+            y_batch = tf.gather(y_train, batch)
+            with tf.GradientTape() as tape:
+                y_prob = model(x_batch, training=True)
+                loss = loss_fn(y_batch, y_prob)
+            gradients = tape.gradient(loss, weights)
+            optimizer.apply_gradients(zip(gradients, weights, strict=True))
+            batch_len = tf.cast(tf.shape(batch)[0], tf.float32)
+            loss_sum += loss * batch_len
+            hits += accuracy_sum(y_batch, y_prob)
+
+        y_val_prob = model(x_val, training=False)
+        return {
+            "loss": loss_sum / n_samples,
+            "accuracy": hits / n_samples,
+            "val_loss": loss_fn(y_val, y_val_prob),
+            "val_accuracy": accuracy_sum(y_val, y_val_prob) / len(validation),
+        }
+
+    return lambda epoch: run_epoch(tf.constant(epoch, tf.int64))
+
+
+def fit_variant(
+    variant: VariantSpec,
+    train: Subset,
+    validation: Subset,
+    training: TrainingParameters,
+    n_classes: int,
+    seed: int,
+    on_epoch_end: EpochCallback | None = None,
+) -> tuple[keras.Model, pd.DataFrame]:
+    """Build and train one variant; return the model and its per-epoch history."""
+    model = build_model(variant, train.x.shape[1], n_classes, seed)
+    compile_model(model, training)
+    run_epoch = make_epoch_function(
+        model, train, validation, n_classes, training.batch_size, seed
+    )
+    rows = []
+
+    for epoch in range(1, training.epochs + 1):
+        metrics = {name: float(value) for name, value in run_epoch(epoch).items()}
+        rows.append({"epoch": epoch, **metrics})
+        if on_epoch_end is not None:
+            on_epoch_end(epoch, metrics)
+
+    return model, pd.DataFrame(rows, columns=HISTORY_COLUMNS)
+
+
+def progress_key(variant: str) -> str:
+    return f"train-progress-{variant}"
+
+
+@task(
+    name="train-variant",
+    task_run_name="train-{variant.name}",
+    cache_policy=stage_cache("tasks.train", "tasks.variants"),
+    persist_result=True,
+)
+def train_variant(
+    train: Subset,
+    validation: Subset,
+    variant: VariantSpec,
+    training: TrainingParameters,
+    n_classes: int,
+    seed: int,
+) -> TrainedModel:
+    """Train one variant on the training split, validating after every epoch."""
+    logger = get_run_logger()
+    progress_id = create_progress_artifact(
+        progress=0.0,
+        key=progress_key(variant.name),
+        description=f"Epochs of {variant.title} trained so far",
+    )
+    report_every = max(1, training.epochs // 10)
+
+    def on_epoch_end(epoch: int, metrics: dict[str, float]) -> None:
+        update_progress_artifact(progress_id, 100.0 * epoch / training.epochs)
+        if epoch % report_every == 0 or epoch == training.epochs:
+            logger.info(
+                "%s epoch %d/%d: loss %.4f, accuracy %.4f, "
+                "val_loss %.4f, val_accuracy %.4f",
+                variant.name,
+                epoch,
+                training.epochs,
+                metrics["loss"],
+                metrics["accuracy"],
+                metrics["val_loss"],
+                metrics["val_accuracy"],
+            )
+
+    started = time.perf_counter()
+    model, history = fit_variant(
+        variant, train, validation, training, n_classes, seed, on_epoch_end
+    )
+    seconds = time.perf_counter() - started
+    logger.info("%s trained in %.1f s", variant.name, seconds)
+    return TrainedModel(
+        variant=variant.name,
+        seed=seed,
+        history=history,
+        model_bytes=model_to_bytes(model),
+        train_seconds=seconds,
+    )
+
+
+def variant_seed(seed: int, variant: str) -> int:
+    """A seed of the variant's own, derived from the run's seed and its name."""
+    sequence = np.random.SeedSequence([seed, *variant.encode()])
+    return int(sequence.generate_state(1)[0] % 2**31)

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from prefect import flow
 from prefect.logging import get_run_logger
+from pydantic import ValidationError
 from pydantic_settings import CliApp
 
 from tasks.compare import compare_variants
@@ -69,7 +70,14 @@ def vanishing_gradients(
 
 def main(argv: list[str]) -> None:
     """Parse and validate the parameters, then run the study once."""
-    params = CliApp.run(StudyParameters, cli_args=argv)
+    try:
+        params = CliApp.run(StudyParameters, cli_args=argv)
+    except ValidationError as error:
+        problems = "\n".join(
+            f"  --{'.'.join(map(str, e['loc'])).replace('_', '-')}: {e['msg']}"
+            for e in error.errors()
+        )
+        sys.exit(f"Invalid parameters, nothing was run:\n{problems}")
     vanishing_gradients(params=params)
 
 

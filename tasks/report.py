@@ -147,7 +147,7 @@ def render_report(
             ("seed", params.seed),
         ],
         columns=["parameter", "value"],
-    )
+    ).astype(str)
     lines = [
         "# The vanishing-gradient study",
         "",

@@ -24,6 +24,8 @@ from tasks.variants import VariantSpec, build_model
 
 HISTORY_COLUMNS = ["epoch", "loss", "accuracy", "val_loss", "val_accuracy"]
 
+PROGRESS_INTERVAL = 0.5
+
 EpochCallback = Callable[[int, dict[str, float]], None]
 
 
@@ -181,9 +183,16 @@ def train_variant(
         description=f"Epochs of {variant.title} trained so far",
     )
     report_every = max(1, training.epochs // 10)
+    last_update = time.monotonic()
 
     def on_epoch_end(epoch: int, metrics: dict[str, float]) -> None:
-        update_progress_artifact(progress_id, 100.0 * epoch / training.epochs)
+        nonlocal last_update
+        # One API call per epoch would cost more than the epoch; update at most
+        # every PROGRESS_INTERVAL seconds, and always at the last epoch.
+        now = time.monotonic()
+        if now - last_update >= PROGRESS_INTERVAL or epoch == training.epochs:
+            update_progress_artifact(progress_id, 100.0 * epoch / training.epochs)
+            last_update = now
         if epoch % report_every == 0 or epoch == training.epochs:
             logger.info(
                 "%s epoch %d/%d: loss %.4f, accuracy %.4f, "

@@ -1,0 +1,74 @@
+import pytest
+from pydantic import ValidationError
+
+from flows.vanishing_gradients import main, vanishing_gradients
+from tasks.parameters import StudyParameters, command_line
+from tests.helpers import task_runs_of
+
+
+def test_defaults_are_the_reference_study():
+    params = StudyParameters()
+
+    assert params.data.points_per_class == 500
+    assert params.data.classes == 3
+    assert params.data.angle_noise == 0.2
+    assert (params.data.radius_min, params.data.radius_max) == (0.0, 1.0)
+    assert params.data.angle_per_class == 4.0
+    assert params.data.test_fraction == 0.2
+    assert params.data.validation_fraction == 0.2
+    assert params.training.epochs == 100
+    assert params.training.batch_size == 32
+    assert params.training.learning_rate == 0.01
+    assert len(params.variants) == 4
+
+
+@pytest.mark.parametrize(
+    ("update", "message"),
+    [
+        ({"data": {"classes": 1}}, "greater than or equal to 2"),
+        ({"training": {"epochs": -5}}, "greater than or equal to 1"),
+        ({"data": {"test_fraction": 1.5}}, "less than 1"),
+        ({"data": {"radius_min": 1.0, "radius_max": 0.5}}, "must be above"),
+        ({"data": {"points_per_class": 10, "test_fraction": 0.01}}, "empty split"),
+        ({"variants": ["relu", "relu"]}, "more than once"),
+        ({"variants": ["tanh"]}, "relu-batchnorm"),
+        ({"training": {"learning_rate": 0}}, "greater than 0"),
+        ({"seeds": 3}, "Extra inputs are not permitted"),
+    ],
+)
+def test_bad_parameters_are_refused_with_a_clear_message(update, message):
+    with pytest.raises(ValidationError, match=message):
+        StudyParameters.model_validate(update)
+
+
+def test_the_command_line_refuses_bad_parameters_before_any_work(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--data.classes", "1", "--training.epochs", "-1"])
+
+    message = str(exit_info.value.code)
+    assert "nothing was run" in message
+    assert "--data.classes" in message and "--training.epochs" in message
+
+
+def test_the_flow_refuses_bad_parameters_before_any_work(prefect_server, tmp_path):
+    state = vanishing_gradients(
+        params={"data": {"test_fraction": 1.5}},
+        output_dir=tmp_path,
+        return_state=True,
+    )
+
+    assert state.is_failed()
+    assert "test_fraction: Input should be less than 1" in state.message
+    assert task_runs_of(state) == []
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_command_line_reproduces_non_default_parameters():
+    params = StudyParameters.model_validate(
+        {"training": {"epochs": 7}, "variants": ["relu"], "seed": 3}
+    )
+
+    assert command_line(StudyParameters()) == "make run"
+    assert command_line(params) == (
+        'make run ARGS="--training.epochs 7 --variants relu --seed 3"'
+    )

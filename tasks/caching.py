@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
 import inspect
-import sys
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,7 +28,9 @@ class ModuleSource(CachePolicy):
         flow_parameters: dict[str, Any],
         **kwargs: Any,
     ) -> str | None:
-        sources = [inspect.getsource(sys.modules[name]) for name in self.modules]
+        sources = [
+            inspect.getsource(importlib.import_module(name)) for name in self.modules
+        ]
         return hash_objects(sources, raise_on_failure=True)
 
 

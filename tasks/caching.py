@@ -1,4 +1,4 @@
-"""Cache keys that cover everything a stage's result depends on."""
+"""Cache keys that cover everything a stage's result depends on, stably."""
 
 from __future__ import annotations
 
@@ -7,8 +7,32 @@ import inspect
 from dataclasses import dataclass
 from typing import Any
 
-from prefect.cache_policies import INPUTS, TASK_SOURCE, CachePolicy
+from prefect.cache_policies import TASK_SOURCE, CachePolicy
 from prefect.utilities.hashing import hash_objects
+
+
+@dataclass
+class StableInputs(CachePolicy):
+    """Key on every input of the task, each hashed on its own.
+
+    Prefect's INPUTS hashes all inputs together and falls back to pickling the
+    lot when one of them (an array) is not JSON. A pickled pydantic model holds
+    a set of field names whose order changes from process to process, so the
+    key would too. Hashing input by input lets the models go through JSON.
+    """
+
+    def compute_key(
+        self,
+        task_ctx: Any,
+        inputs: dict[str, Any],
+        flow_parameters: dict[str, Any],
+        **kwargs: Any,
+    ) -> str | None:
+        hashes = {
+            name: hash_objects(value, raise_on_failure=True)
+            for name, value in sorted(inputs.items())
+        }
+        return hash_objects(hashes, raise_on_failure=True)
 
 
 @dataclass
@@ -36,4 +60,4 @@ class ModuleSource(CachePolicy):
 
 def stage_cache(*modules: str) -> CachePolicy:
     """Inputs, the task's source and the source of the modules it relies on."""
-    return INPUTS + TASK_SOURCE + ModuleSource(modules=modules)
+    return StableInputs() + TASK_SOURCE + ModuleSource(modules=modules)

@@ -26,7 +26,9 @@ def threshold_column(threshold: float) -> str:
 
 def tidy_history(trained: TrainedModel) -> pd.DataFrame:
     """One row per (variant, epoch, split, metric)."""
-    long = trained.history.melt(id_vars="epoch", var_name="series", value_name="value")
+    long = trained.history_frame.melt(
+        id_vars="epoch", var_name="series", value_name="value"
+    )
     is_validation = long["series"].str.startswith("val_")
     return pd.DataFrame(
         {
@@ -50,7 +52,7 @@ def compare_variants(
     """Final train, validation and test figures, and convergence, per variant."""
     rows = []
     for model, evaluation in zip(trained, evaluations, strict=True):
-        last_epoch = model.history.iloc[-1]
+        last_epoch = model.history_frame.iloc[-1]
         row = {
             "variant": model.variant,
             "train_accuracy": last_epoch["accuracy"],

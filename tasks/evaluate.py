@@ -79,7 +79,7 @@ def evaluate_variant(trained: TrainedModel, test: Subset, n_classes: int) -> Eva
         test_accuracy=float((predicted == test.y).mean()),
         confusion=confusion_matrix(test.y, predicted, labels=labels),
         epochs_to={
-            threshold: epochs_to_reach(trained.history, threshold)
+            threshold: epochs_to_reach(trained.history_frame, threshold)
             for threshold in ACCURACY_THRESHOLDS
         },
         decision_grid=decision_grid(model, test.x),

@@ -31,13 +31,22 @@ EpochCallback = Callable[[int, dict[str, float]], None]
 
 @dataclass(frozen=True)
 class TrainedModel:
-    """A trained variant: its per-epoch history and the model as .keras bytes."""
+    """A trained variant: its per-epoch history and the model as .keras bytes.
+
+    The history is kept as plain lists, column by column, so that the object
+    pickles to the same bytes whether fresh or loaded from the cache, and the
+    cache keys of the tasks that take it stay stable.
+    """
 
     variant: str
     seed: int
-    history: pd.DataFrame
+    history: dict[str, list[float]]
     model_bytes: bytes
     train_seconds: float
+
+    @property
+    def history_frame(self) -> pd.DataFrame:
+        return pd.DataFrame(self.history, columns=HISTORY_COLUMNS)
 
     def load_model(self) -> keras.Model:
         return model_from_bytes(self.model_bytes)
@@ -215,7 +224,7 @@ def train_variant(
     return TrainedModel(
         variant=variant.name,
         seed=seed,
-        history=history,
+        history=history.to_dict(orient="list"),
         model_bytes=model_to_bytes(model),
         train_seconds=seconds,
     )

@@ -17,8 +17,10 @@ class StableInputs(CachePolicy):
 
     Prefect's INPUTS hashes all inputs together and falls back to pickling the
     lot when one of them (an array) is not JSON. A pickled pydantic model holds
-    a set of field names whose order changes from process to process, so the
-    key would too. Hashing input by input lets the models go through JSON.
+    a set of field names whose order changes from process to process, and a
+    pickled list depends on which of its items share objects (fresh results do,
+    results loaded from the cache do not). Hashing input by input, and list item
+    by list item, lets the models go through JSON and keeps the key stable.
     """
 
     def compute_key(
@@ -28,11 +30,14 @@ class StableInputs(CachePolicy):
         flow_parameters: dict[str, Any],
         **kwargs: Any,
     ) -> str | None:
-        hashes = {
-            name: hash_objects(value, raise_on_failure=True)
-            for name, value in sorted(inputs.items())
-        }
+        hashes = {name: stable_hash(value) for name, value in sorted(inputs.items())}
         return hash_objects(hashes, raise_on_failure=True)
+
+
+def stable_hash(value: Any) -> str:
+    if isinstance(value, list | tuple):
+        return hash_objects([stable_hash(item) for item in value])
+    return hash_objects(value, raise_on_failure=True)
 
 
 @dataclass

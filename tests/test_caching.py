@@ -1,5 +1,6 @@
 import inspect
 import os
+import pickle
 import subprocess
 import sys
 from pathlib import Path
@@ -65,3 +66,14 @@ def test_input_keys_are_the_same_in_every_process():
 
     keys = {key_with(seed) for seed in ("1", "2", "3", "4")}
     assert len(keys) == 1
+
+
+def test_a_list_of_results_keys_the_same_fresh_or_loaded_from_the_cache():
+    label = "".join(["relu"] * 20)  # one string object shared by both items
+    fresh = [{"variant": label, "x": np.ones(4)}, {"variant": label, "x": np.zeros(4)}]
+    loaded = [pickle.loads(pickle.dumps(item)) for item in fresh]
+    policy = StableInputs()
+
+    assert policy.compute_key(None, {"trained": loaded}, {}) == policy.compute_key(
+        None, {"trained": fresh}, {}
+    )

@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip 2>&1 | grep -v "is ignored" || true
 	$(BIN)/python -m pip install --quiet ".[dev]" 2>&1 | grep -v "is ignored" || true
-	$(BIN)/python -c "import tensorflow, keras, prefect, pandas, matplotlib, sklearn, pytest"
+	$(BIN)/python -c "import tasks, prefect, pandas, matplotlib, sklearn, pytest"
 	touch $(STAMP)
 
 run: $(STAMP)

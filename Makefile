@@ -7,12 +7,22 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 ARGS ?=
 
+# The project is an application, not a package: install what pyproject.toml
+# lists (runtime and dev), never the project itself.
+define LIST_DEPENDENCIES
+import tomllib
+project = tomllib.load(open("pyproject.toml", "rb"))["project"]
+print("\n".join(project["dependencies"] + project["optional-dependencies"]["dev"]))
+endef
+export LIST_DEPENDENCIES
+
 .PHONY: run test lint format clean-cache
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip 2>&1 | grep -v "is ignored" || true
-	$(BIN)/python -m pip install --quiet ".[dev]" 2>&1 | grep -v "is ignored" || true
+	$(BIN)/python -c "$$LIST_DEPENDENCIES" > $(VENV)/requirements.txt
+	$(BIN)/python -m pip install --quiet -r $(VENV)/requirements.txt 2>&1 | grep -v "is ignored" || true
 	$(BIN)/python -c "import tasks, prefect, pandas, matplotlib, sklearn, pytest"
 	touch $(STAMP)
 

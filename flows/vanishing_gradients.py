@@ -63,7 +63,10 @@ def vanishing_gradients(
         params, splits, trained, evaluations, comparison, output_dir, started
     )
 
-    logger.info("Summary:\n%s", comparison.summary.to_string(index=False))
+    logger.info(
+        "Summary (epochs_to_*: first epoch at that validation accuracy):\n%s",
+        comparison.summary.to_string(index=False, float_format="%.4f", na_rep="never"),
+    )
     logger.info("Report: %s", (run_folder / "report.md").resolve())
     return run_folder
 

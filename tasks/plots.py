@@ -22,7 +22,7 @@ CLASS_COLORS = plt.get_cmap("tab10").colors
 VARIANT_COLORS = {
     name: plt.get_cmap("Dark2").colors[index] for index, name in enumerate(VARIANTS)
 }
-CHANCE_STYLE = {"color": "grey", "linestyle": ":", "linewidth": 1.2}
+CHANCE_STYLE = {"color": "black", "linestyle": ":", "linewidth": 1.4, "zorder": 5}
 
 
 def title_of(variant: str) -> str:

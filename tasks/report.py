@@ -8,7 +8,7 @@ import pandas as pd
 
 from tasks.compare import Comparison, threshold_column
 from tasks.evaluate import ACCURACY_THRESHOLDS, Evaluation
-from tasks.parameters import StudyParameters
+from tasks.parameters import StudyParameters, command_line
 from tasks.variants import VARIANTS
 
 SUMMARY_COLUMNS = {
@@ -215,8 +215,12 @@ def render_report(
     lines += [
         "## Reproduce",
         "",
-        "Run `make run` from the repository root with these parameters; they are "
-        "in full in `run.json` beside this report.",
+        "From the repository root, with the commit recorded in `run.json` beside "
+        "this report (which also lists every parameter and package version):",
+        "",
+        "```sh",
+        command_line(params),
+        "```",
         "",
     ]
     return "\n".join(lines)

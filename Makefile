@@ -16,7 +16,7 @@ print("\n".join(project["dependencies"] + project["optional-dependencies"]["dev"
 endef
 export LIST_DEPENDENCIES
 
-.PHONY: run test lint format clean-cache
+.PHONY: run test bench lint format clean-cache
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,6 +31,9 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(ARGS)
+
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks.bench_training
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -25,6 +25,7 @@ from tasks.variants import VariantSpec, build_model
 HISTORY_COLUMNS = ["epoch", "loss", "accuracy", "val_loss", "val_accuracy"]
 
 PROGRESS_INTERVAL = 0.5
+SATURATION_LEVEL = 0.05
 
 EpochCallback = Callable[[int, dict[str, float]], None]
 
@@ -46,7 +47,7 @@ class TrainedModel:
 
     @property
     def history_frame(self) -> pd.DataFrame:
-        return pd.DataFrame(self.history, columns=HISTORY_COLUMNS)
+        return pd.DataFrame(self.history)
 
     def load_model(self) -> keras.Model:
         return model_from_bytes(self.model_bytes)
@@ -76,6 +77,31 @@ def compile_model(model: keras.Model, training: TrainingParameters) -> None:
     model.optimizer.build(model.trainable_variables)
 
 
+def activation_statistic(activation: str) -> tuple[str, Callable] | None:
+    """What to watch in a hidden layer's output on the validation set.
+
+    Saturating units (sigmoid, tanh): the share of (point, unit) pairs whose
+    derivative is under SATURATION_LEVEL of its maximum. ReLU units: the share
+    of units that output zero for every validation point (dead units).
+    """
+    if activation == "sigmoid":
+        return "saturated_fraction", lambda a: saturated(a * (1 - a), 0.25)
+    if activation == "tanh":
+        return "saturated_fraction", lambda a: saturated(1 - a * a, 1.0)
+    if activation == "relu":
+        return "dead_fraction", dead
+    return None
+
+
+def saturated(derivative: tf.Tensor, maximum: float) -> tf.Tensor:
+    return tf.reduce_mean(tf.cast(derivative < SATURATION_LEVEL * maximum, tf.float32))
+
+
+def dead(outputs: tf.Tensor) -> tf.Tensor:
+    silent = tf.reduce_all(outputs <= 0, axis=0)
+    return tf.reduce_mean(tf.cast(silent, tf.float32))
+
+
 def make_epoch_function(
     model: keras.Model,
     train: Subset,
@@ -91,6 +117,11 @@ def make_epoch_function(
     with the last partial batch kept, layers in training mode while fitting,
     training loss and accuracy averaged over the epoch's samples, and validation
     in inference mode on the whole validation set.
+
+    Besides the loss and accuracy, each epoch reports per Dense layer the mean
+    L2 norm of its kernel's gradient over the epoch's steps, taken from the
+    gradients each step computes anyway, and per hidden layer the saturation or
+    dead-unit fraction seen in the validation pass.
     """
     x_train = tf.constant(train.x, tf.float32)
     y_train = tf.one_hot(train.y, n_classes)
@@ -102,11 +133,27 @@ def make_epoch_function(
     optimizer = model.optimizer
     weights = model.trainable_variables
 
+    dense_layers = [
+        layer for layer in model.layers if isinstance(layer, keras.layers.Dense)
+    ]
+    hidden_layers = dense_layers[:-1]
+    kernel_positions = [
+        next(i for i, weight in enumerate(weights) if weight is layer.kernel)
+        for layer in dense_layers
+    ]
+    # One inference pass yields the hidden activations and the predictions.
+    probe = keras.Model(
+        model.inputs, [layer.output for layer in hidden_layers] + [model.outputs[0]]
+    )
+    statistics = [
+        activation_statistic(layer.activation.__name__) for layer in hidden_layers
+    ]
+
     def accuracy_sum(y_true: tf.Tensor, y_prob: tf.Tensor) -> tf.Tensor:
         hits = tf.equal(tf.argmax(y_true, axis=-1), tf.argmax(y_prob, axis=-1))
         return tf.reduce_sum(tf.cast(hits, tf.float32))
 
-    @tf.function(jit_compile=False)
+    @tf.function
     def run_epoch(epoch: tf.Tensor) -> dict[str, tf.Tensor]:
         order = tf.range(n_samples)
         if shuffle:
@@ -115,6 +162,7 @@ def make_epoch_function(
             )
         loss_sum = tf.constant(0.0)
         hits = tf.constant(0.0)
+        gradient_norm_sum = tf.zeros(len(dense_layers))
 
         for step in tf.range(steps):
             batch = order[step * batch_size : (step + 1) * batch_size]
@@ -128,14 +176,27 @@ def make_epoch_function(
             batch_len = tf.cast(tf.shape(batch)[0], tf.float32)
             loss_sum += loss * batch_len
             hits += accuracy_sum(y_batch, y_prob)
+            gradient_norm_sum += tf.stack(
+                [tf.norm(gradients[i]) for i in kernel_positions]
+            )
 
-        y_val_prob = model(x_val, training=False)
-        return {
+        *hidden_outputs, y_val_prob = probe(x_val, training=False)
+        metrics = {
             "loss": loss_sum / n_samples,
             "accuracy": hits / n_samples,
             "val_loss": loss_fn(y_val, y_val_prob),
             "val_accuracy": accuracy_sum(y_val, y_val_prob) / len(validation),
         }
+        gradient_norms = gradient_norm_sum / steps
+        for index in range(len(dense_layers)):
+            metrics[f"gradient_norm_layer_{index + 1}"] = gradient_norms[index]
+        for index, (outputs, statistic) in enumerate(
+            zip(hidden_outputs, statistics, strict=True)
+        ):
+            if statistic is not None:
+                name, measure = statistic
+                metrics[f"val_{name}_layer_{index + 1}"] = measure(outputs)
+        return metrics
 
     return lambda epoch: run_epoch(tf.constant(epoch, tf.int64))
 
@@ -163,7 +224,7 @@ def fit_variant(
         if on_epoch_end is not None:
             on_epoch_end(epoch, metrics)
 
-    return model, pd.DataFrame(rows, columns=HISTORY_COLUMNS)
+    return model, pd.DataFrame(rows)
 
 
 def progress_key(variant: str) -> str:

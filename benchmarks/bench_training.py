@@ -1,0 +1,103 @@
+"""Training speed: Keras `fit` as the reference used it, against the project's task.
+
+Trains the four default variants for 100 epochs on the default spiral data,
+first with plain `model.fit` validating every epoch, then with the project's
+training task one variant at a time, then with the four tasks submitted together
+to Prefect's default (thread pool) task runner. Prints the figures and, last,
+`speedup_vs_fit=<ratio>`. Run with `make bench`.
+"""
+
+from __future__ import annotations
+
+import time
+
+import keras
+from prefect import flow
+from prefect.cache_policies import NO_CACHE
+
+import tasks  # noqa: F401  (quiets TensorFlow before it loads)
+from tasks.data import make_spirals, split_spirals
+from tasks.parameters import StudyParameters
+from tasks.train import compile_model, train_variant, variant_seed
+from tasks.variants import VARIANTS, build_model
+
+PARAMS = StudyParameters()
+SPLITS = split_spirals(make_spirals(PARAMS.data, PARAMS.seed), PARAMS.data, PARAMS.seed)
+CLASSES = PARAMS.data.classes
+uncached_training = train_variant.with_options(
+    cache_policy=NO_CACHE, persist_result=False
+)
+
+
+def fit_like_the_reference(name: str) -> float:
+    """Seconds for `model.fit` with validation each epoch, as in the notebook."""
+    model = build_model(VARIANTS[name], 2, CLASSES, variant_seed(PARAMS.seed, name))
+    compile_model(model, PARAMS.training)
+    started = time.perf_counter()
+    model.fit(
+        SPLITS.train.x,
+        keras.ops.one_hot(SPLITS.train.y, CLASSES),
+        epochs=PARAMS.training.epochs,
+        batch_size=PARAMS.training.batch_size,
+        validation_data=(
+            SPLITS.validation.x,
+            keras.ops.one_hot(SPLITS.validation.y, CLASSES),
+        ),
+        verbose=0,
+    )
+    return time.perf_counter() - started
+
+
+def submit(name: str):
+    return uncached_training.submit(
+        SPLITS.train,
+        SPLITS.validation,
+        VARIANTS[name],
+        PARAMS.training,
+        n_classes=CLASSES,
+        seed=variant_seed(PARAMS.seed, name),
+    )
+
+
+@flow(name="benchmark-training")
+def benchmark() -> dict[str, float]:
+    alone = {}
+    for name in VARIANTS:
+        started = time.perf_counter()
+        submit(name).result()
+        alone[name] = time.perf_counter() - started
+
+    started = time.perf_counter()
+    for run in [submit(name) for name in VARIANTS]:
+        run.result()
+    return {**alone, "together": time.perf_counter() - started}
+
+
+def main() -> None:
+    fit_seconds = {name: fit_like_the_reference(name) for name in VARIANTS}
+    task_seconds = benchmark()
+
+    print(f"{'variant':<24} {'fit (s)':>8} {'task (s)':>9} {'ratio':>6}")
+    for name in VARIANTS:
+        ratio = fit_seconds[name] / task_seconds[name]
+        print(
+            f"{name:<24} {fit_seconds[name]:8.2f} {task_seconds[name]:9.2f} "
+            f"{ratio:6.1f}"
+        )
+    fit_total = sum(fit_seconds.values())
+    alone_total = sum(task_seconds[name] for name in VARIANTS)
+    print(
+        f"{'all four, one by one':<24} {fit_total:8.2f} {alone_total:9.2f} "
+        f"{fit_total / alone_total:6.1f}"
+    )
+    together = task_seconds["together"]
+    print(
+        f"four tasks together in the thread pool: {together:.2f} s wall, "
+        f"against {alone_total:.2f} s one by one "
+        f"({alone_total / together:.2f}x)"
+    )
+    print(f"speedup_vs_fit={fit_total / alone_total:.1f}")
+
+
+if __name__ == "__main__":
+    main()

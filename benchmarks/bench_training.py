@@ -15,7 +15,6 @@ import keras
 from prefect import flow
 from prefect.cache_policies import NO_CACHE
 
-import tasks  # noqa: F401  (quiets TensorFlow before it loads)
 from tasks.data import make_spirals, split_spirals
 from tasks.parameters import StudyParameters
 from tasks.train import compile_model, train_variant, variant_seed

@@ -9,11 +9,13 @@ from __future__ import annotations
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Annotated
 
 from prefect import flow
+from prefect.exceptions import ParameterTypeError
 from prefect.logging import get_run_logger
-from pydantic import ValidationError
-from pydantic_settings import CliApp
+from pydantic import AfterValidator, ValidationError
+from pydantic_settings import CliApp, SettingsError
 
 from tasks.compare import compare_variants
 from tasks.data import generate_data
@@ -24,10 +26,30 @@ from tasks.train import train_variant, variant_seed
 from tasks.variants import VARIANTS
 
 
+def usable_output_dir(output_dir: Path) -> Path:
+    """Refuse, before any work, a folder the run could not write its results to."""
+    if output_dir.exists() and not output_dir.is_dir():
+        raise ValueError(f"{output_dir} exists and is not a folder")
+    latest = output_dir / "latest"
+    if latest.exists() and not latest.is_symlink():
+        raise ValueError(
+            f"{latest} is not the link this project keeps there; move it away "
+            "so that it is not replaced"
+        )
+    try:
+        output_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise ValueError(f"cannot create {output_dir}: {error.strerror}") from None
+    return output_dir
+
+
+OutputDir = Annotated[Path, AfterValidator(usable_output_dir)]
+
+
 @flow(name="vanishing-gradients")
 def vanishing_gradients(
     params: StudyParameters = StudyParameters(),
-    output_dir: Path = Path("artifacts"),
+    output_dir: OutputDir = Path("artifacts"),
 ) -> Path:
     """Train sigmoid and ReLU networks on spirals and compare how they learn."""
     logger = get_run_logger()
@@ -71,17 +93,29 @@ def vanishing_gradients(
     return run_folder
 
 
+def describe(error: ValidationError) -> str:
+    """One line per problem, named as the command line flag that caused it."""
+    lines = []
+    for problem in error.errors():
+        fields = [str(part) for part in problem["loc"] if not isinstance(part, int)]
+        flag = "--" + ".".join(fields).replace("_", "-") if fields else "parameters"
+        lines.append(f"  {flag}: {problem['msg']}")
+    return "\n".join(lines)
+
+
 def main(argv: list[str]) -> None:
     """Parse and validate the parameters, then run the study once."""
     try:
         params = CliApp.run(StudyParameters, cli_args=argv)
     except ValidationError as error:
-        problems = "\n".join(
-            f"  --{'.'.join(map(str, e['loc'])).replace('_', '-')}: {e['msg']}"
-            for e in error.errors()
-        )
-        sys.exit(f"Invalid parameters, nothing was run:\n{problems}")
-    vanishing_gradients(params=params)
+        sys.exit(f"Invalid parameters, nothing was run:\n{describe(error)}")
+    except SettingsError as error:
+        cause = f" ({error.__cause__})" if error.__cause__ else ""
+        sys.exit(f"Invalid parameters, nothing was run:\n  {error}{cause}")
+    try:
+        vanishing_gradients(params=params)
+    except ParameterTypeError as error:
+        sys.exit(f"Invalid parameters, nothing was run:\n{error}")
 
 
 if __name__ == "__main__":

@@ -64,12 +64,13 @@ def compare_variants(
         }
         for threshold, epoch in evaluation.epochs_to.items():
             row[threshold_column(threshold)] = epoch
+        row["diverged_at_epoch"] = model.diverged_at
         row["train_seconds"] = model.train_seconds
         rows.append(row)
 
     summary = pd.DataFrame(rows)
     for column in summary.columns:
-        if column.startswith("epochs_to_"):
+        if column.startswith("epochs_to_") or column == "diverged_at_epoch":
             summary[column] = summary[column].astype("Int64")
     history = pd.concat([tidy_history(model) for model in trained], ignore_index=True)
     return Comparison(summary=summary, history=history)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -14,14 +15,18 @@ VariantName = Literal[tuple(VARIANTS)]
 class SpiralParameters(BaseModel):
     """The spiral data set and how it is split into train, validation and test."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     points_per_class: int = Field(500, ge=10, le=100_000)
     classes: int = Field(3, ge=2, le=20)
-    angle_noise: float = Field(0.2, ge=0, description="Std of the angle noise, rad.")
-    radius_min: float = Field(0.0, ge=0)
-    radius_max: float = Field(1.0, gt=0)
-    angle_per_class: float = Field(4.0, gt=0, description="Radians swept per arm.")
+    angle_noise: float = Field(
+        0.2, ge=0, le=10, description="Std of the angle noise, rad."
+    )
+    radius_min: float = Field(0.0, ge=0, le=1000)
+    radius_max: float = Field(1.0, gt=0, le=1000)
+    angle_per_class: float = Field(
+        4.0, gt=0, le=100, description="Radians swept per arm."
+    )
     test_fraction: float = Field(
         0.2, gt=0, lt=1, description="Held out for the final evaluation only."
     )
@@ -36,21 +41,32 @@ class SpiralParameters(BaseModel):
                 f"radius_max ({self.radius_max}) must be above "
                 f"radius_min ({self.radius_min})"
             )
-        test = round(self.points_per_class * self.test_fraction)
-        validation = round((self.points_per_class - test) * self.validation_fraction)
-        if min(test, validation, self.points_per_class - test - validation) < 1:
-            raise ValueError(
-                f"{self.points_per_class} points per class leave an empty split at "
-                f"test_fraction={self.test_fraction} and "
-                f"validation_fraction={self.validation_fraction}"
-            )
+        for split, size in self.split_sizes().items():
+            if size < self.classes:
+                raise ValueError(
+                    f"the {split} split would hold {size} points, fewer than one "
+                    f"per class ({self.classes}): raise points_per_class or change "
+                    f"test_fraction ({self.test_fraction}) or validation_fraction "
+                    f"({self.validation_fraction})"
+                )
         return self
+
+    def split_sizes(self) -> dict[str, int]:
+        """Sizes of the three splits, rounded as scikit-learn rounds them."""
+        total = self.points_per_class * self.classes
+        test = math.ceil(self.test_fraction * total)
+        validation = math.ceil(self.validation_fraction * (total - test))
+        return {
+            "training": total - test - validation,
+            "validation": validation,
+            "test": test,
+        }
 
 
 class TrainingParameters(BaseModel):
     """How every variant is trained: plain SGD on categorical cross-entropy."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     epochs: int = Field(100, ge=1, le=10_000)
     batch_size: int = Field(32, ge=1, le=65_536)

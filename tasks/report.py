@@ -27,14 +27,12 @@ def markdown_table(frame: pd.DataFrame) -> str:
     """A GitHub-flavoured Markdown table; missing values read as an em dash."""
 
     def cell(value: object) -> str:
-        if (
-            value is None
-            or value is pd.NA
-            or (isinstance(value, float) and math.isnan(value))
-        ):
+        if value is None or value is pd.NA:
             return "—"
+        if isinstance(value, float) and not math.isfinite(value):
+            return str(value)
         if isinstance(value, float):
-            return f"{value:.4f}"
+            return f"{value:.4f}" if abs(value) < 1e4 else f"{value:.3e}"
         return str(value)
 
     header = "| " + " | ".join(map(str, frame.columns)) + " |"
@@ -61,6 +59,14 @@ def findings(summary: pd.DataFrame, params: StudyParameters) -> list[str]:
 
     for variant, row in rows.iterrows():
         accuracy = row["test_accuracy"]
+        if row["diverged_at_epoch"] is not pd.NA:
+            sentences.append(
+                f"**{VARIANTS[variant].title}** diverged: its training loss stopped "
+                f"being a finite number at epoch {row['diverged_at_epoch']}, so "
+                "training stopped there and its test figures are meaningless "
+                f"(learning rate {params.training.learning_rate} is too high for it)."
+            )
+            continue
         if accuracy < chance + 0.15:
             verdict = "stayed near chance: it did not learn the spirals"
         elif accuracy < 0.9:
@@ -80,6 +86,8 @@ def findings(summary: pd.DataFrame, params: StudyParameters) -> list[str]:
     ]
     for before, after, change in pairs:
         if before not in rows.index or after not in rows.index:
+            continue
+        if rows.loc[[before, after], "diverged_at_epoch"].notna().any():
             continue
         delta = rows.loc[after, "test_accuracy"] - rows.loc[before, "test_accuracy"]
         direction = "raised" if delta > 0 else "lowered" if delta < 0 else "left"

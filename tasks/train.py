@@ -49,6 +49,12 @@ class TrainedModel:
     def history_frame(self) -> pd.DataFrame:
         return pd.DataFrame(self.history)
 
+    @property
+    def diverged_at(self) -> int | None:
+        """The epoch whose training loss was not finite, if training diverged."""
+        last_loss = self.history["loss"][-1]
+        return None if math.isfinite(last_loss) else self.history["epoch"][-1]
+
     def load_model(self) -> keras.Model:
         return model_from_bytes(self.model_bytes)
 
@@ -210,7 +216,11 @@ def fit_variant(
     seed: int,
     on_epoch_end: EpochCallback | None = None,
 ) -> tuple[keras.Model, pd.DataFrame]:
-    """Build and train one variant; return the model and its per-epoch history."""
+    """Build and train one variant; return the model and its per-epoch history.
+
+    Training stops early if the training loss stops being a finite number: the
+    weights are then NaN or infinite and further epochs cannot recover.
+    """
     model = build_model(variant, train.x.shape[1], n_classes, seed)
     compile_model(model, training)
     run_epoch = make_epoch_function(
@@ -223,6 +233,8 @@ def fit_variant(
         rows.append({"epoch": epoch, **metrics})
         if on_epoch_end is not None:
             on_epoch_end(epoch, metrics)
+        if not math.isfinite(metrics["loss"]):
+            break
 
     return model, pd.DataFrame(rows)
 
@@ -281,6 +293,13 @@ def train_variant(
         variant, train, validation, training, n_classes, seed, on_epoch_end
     )
     seconds = time.perf_counter() - started
+    if len(history) < training.epochs:
+        logger.warning(
+            "%s diverged: its training loss was %s at epoch %d; training stopped",
+            variant.name,
+            history["loss"].iloc[-1],
+            len(history),
+        )
     logger.info("%s trained in %.1f s", variant.name, seconds)
     return TrainedModel(
         variant=variant.name,

@@ -29,7 +29,24 @@ def test_defaults_are_the_reference_study():
         ({"training": {"epochs": -5}}, "greater than or equal to 1"),
         ({"data": {"test_fraction": 1.5}}, "less than 1"),
         ({"data": {"radius_min": 1.0, "radius_max": 0.5}}, "must be above"),
-        ({"data": {"points_per_class": 10, "test_fraction": 0.01}}, "empty split"),
+        ({"data": {"points_per_class": 10, "test_fraction": 0.06}}, "test split"),
+        (
+            {"data": {"points_per_class": 10, "validation_fraction": 0.07}},
+            "validation split",
+        ),
+        (
+            {
+                "data": {
+                    "points_per_class": 10,
+                    "test_fraction": 0.75,
+                    "validation_fraction": 0.7,
+                }
+            },
+            "training split",
+        ),
+        ({"data": {"angle_noise": float("inf")}}, "finite number"),
+        ({"data": {"radius_max": 1e20}}, "less than or equal to 1000"),
+        ({"training": {"learning_rate": float("nan")}}, "finite number"),
         ({"variants": ["relu", "relu"]}, "more than once"),
         ({"variants": ["tanh"]}, "relu-batchnorm"),
         ({"training": {"learning_rate": 0}}, "greater than 0"),
@@ -41,13 +58,31 @@ def test_bad_parameters_are_refused_with_a_clear_message(update, message):
         StudyParameters.model_validate(update)
 
 
-def test_the_command_line_refuses_bad_parameters_before_any_work(tmp_path, capsys):
+def test_the_command_line_refuses_bad_parameters_before_any_work():
     with pytest.raises(SystemExit) as exit_info:
         main(["--data.classes", "1", "--training.epochs", "-1"])
 
     message = str(exit_info.value.code)
     assert "nothing was run" in message
-    assert "--data.classes" in message and "--training.epochs" in message
+    assert "--data.classes: Input should be greater" in message
+    assert "--training.epochs: Input should be greater" in message
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["--variants", '["relu"'], "Missing end delimiter"),
+        (["--training", '{"epochs": 1'], 'field "training"'),
+        (["--variants", "relu,relu"], "parameters: Value error, variants are listed"),
+        (["--variants", "tanh"], "--variants: Input should be"),
+    ],
+)
+def test_the_command_line_explains_malformed_values(arguments, message):
+    with pytest.raises(SystemExit) as exit_info:
+        main(arguments)
+
+    assert "nothing was run" in str(exit_info.value.code)
+    assert message in str(exit_info.value.code)
 
 
 def test_the_flow_refuses_bad_parameters_before_any_work(prefect_server, tmp_path):
@@ -61,6 +96,29 @@ def test_the_flow_refuses_bad_parameters_before_any_work(prefect_server, tmp_pat
     assert "test_fraction: Input should be less than 1" in state.message
     assert task_runs_of(state) == []
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("obstacle", ["file", "latest-directory", "latest-file"])
+def test_an_unusable_output_folder_is_refused_before_any_work(
+    prefect_server, tmp_path, obstacle
+):
+    output_dir = tmp_path / "out"
+    if obstacle == "file":
+        output_dir.write_text("not a folder")
+    else:
+        output_dir.mkdir()
+        latest = output_dir / "latest"
+        latest.mkdir() if obstacle == "latest-directory" else latest.write_text("x")
+    before = sorted(tmp_path.rglob("*"))
+
+    state = vanishing_gradients(
+        params={"training": {"epochs": 1}}, output_dir=output_dir, return_state=True
+    )
+
+    assert state.is_failed()
+    assert "output_dir" in state.message
+    assert task_runs_of(state) == []
+    assert sorted(tmp_path.rglob("*")) == before
 
 
 def test_command_line_reproduces_non_default_parameters():

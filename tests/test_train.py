@@ -59,3 +59,14 @@ def test_training_sets_no_global_seed():
     fit("relu-batchnorm-dropout")
 
     np.testing.assert_array_equal(np.random.get_state()[1], state)
+
+
+def test_training_stops_when_the_loss_diverges():
+    too_fast = TrainingParameters(epochs=20, learning_rate=10)
+    _, history = fit_variant(
+        VARIANTS["relu-batchnorm"], SPLITS.train, SPLITS.validation, too_fast, 3, 11
+    )
+
+    assert len(history) < 20
+    assert not np.isfinite(history["loss"].iloc[-1])
+    assert np.isfinite(history["loss"].iloc[:-1]).all()

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
+import pandas as pd
 from prefect import flow
 from prefect.exceptions import ParameterTypeError
 from prefect.logging import get_run_logger
@@ -87,10 +88,18 @@ def vanishing_gradients(
 
     logger.info(
         "Summary (epochs_to_*: first epoch at that validation accuracy):\n%s",
-        comparison.summary.to_string(index=False, float_format="%.4f", na_rep="never"),
+        summary_text(comparison.summary),
     )
     logger.info("Report: %s", (run_folder / "report.md").resolve())
     return run_folder
+
+
+def summary_text(summary: pd.DataFrame) -> str:
+    """The summary table for the terminal: 4 decimals, a dash for "never"."""
+    shown = summary.copy()
+    for column in shown.columns[shown.dtypes == "Int64"]:
+        shown[column] = [("—" if pd.isna(v) else str(v)) for v in shown[column]]
+    return shown.to_string(index=False, float_format="%.4f")
 
 
 def describe(error: ValidationError) -> str:

@@ -24,6 +24,15 @@ def threshold_column(threshold: float) -> str:
     return f"epochs_to_{threshold:.2f}"
 
 
+def gradient_ratio(history: pd.DataFrame, row: int) -> float:
+    """First hidden layer's gradient norm over the last hidden layer's, at a row."""
+    layers = [c for c in history.columns if c.startswith("gradient_norm_layer_")]
+    last_hidden = f"gradient_norm_layer_{len(layers) - 1}"
+    return float(
+        history["gradient_norm_layer_1"].iloc[row] / history[last_hidden].iloc[row]
+    )
+
+
 def tidy_history(trained: TrainedModel) -> pd.DataFrame:
     """One row per (variant, epoch, split, metric)."""
     long = trained.history_frame.melt(
@@ -52,7 +61,8 @@ def compare_variants(
     """Final train, validation and test figures, and convergence, per variant."""
     rows = []
     for model, evaluation in zip(trained, evaluations, strict=True):
-        last_epoch = model.history_frame.iloc[-1]
+        history = model.history_frame
+        last_epoch = history.iloc[-1]
         row = {
             "variant": model.variant,
             "train_accuracy": last_epoch["accuracy"],
@@ -64,6 +74,8 @@ def compare_variants(
         }
         for threshold, epoch in evaluation.epochs_to.items():
             row[threshold_column(threshold)] = epoch
+        row["gradient_ratio_epoch_1"] = gradient_ratio(history, 0)
+        row["gradient_ratio_last_epoch"] = gradient_ratio(history, -1)
         row["diverged_at_epoch"] = model.diverged_at
         row["train_seconds"] = model.train_seconds
         rows.append(row)

@@ -151,3 +151,107 @@ def plot_decision_boundaries(
     figure.suptitle("Decision boundaries on the held-out test points")
     figure.tight_layout()
     return figure
+
+
+def layer_series(history: pd.DataFrame, variant: str, prefix: str) -> pd.DataFrame:
+    """Epochs by layer: one column per layer index for metrics named prefix<i>."""
+    rows = history[
+        (history["variant"] == variant) & history["metric"].str.startswith(prefix)
+    ]
+    table = rows.pivot(index="epoch", columns="metric", values="value")
+    table.columns = [int(name.removeprefix(prefix)) for name in table.columns]
+    return table.sort_index(axis=1)
+
+
+def plot_gradient_norms(history: pd.DataFrame, variant: str) -> Figure:
+    """Mean kernel gradient norm of each Dense layer per epoch, on a log scale."""
+    figure, axes = plt.subplots(figsize=(8, 4.5))
+    norms = layer_series(history, variant, "gradient_norm_layer_")
+    colors = plt.get_cmap("viridis")(np.linspace(0, 0.9, len(norms.columns)))
+
+    for color, layer in zip(colors, norms.columns, strict=True):
+        is_output = layer == norms.columns.max()
+        axes.plot(
+            norms.index,
+            norms[layer],
+            color=color,
+            linestyle="--" if is_output else "-",
+            label="output" if is_output else f"hidden {layer}",
+        )
+
+    axes.set(
+        yscale="log",
+        xlabel="epoch",
+        ylabel="mean ‖∂loss/∂kernel‖₂",
+        title=f"{title_of(variant)}: gradient norm by layer",
+    )
+    axes.legend(fontsize="small", loc="center left", bbox_to_anchor=(1.01, 0.5))
+    axes.grid(alpha=0.3, which="both")
+    return figure
+
+
+def plot_first_epoch_gradients(history: pd.DataFrame) -> Figure:
+    """Every variant's gradient norm by layer at epoch 1: the vanishing at a glance."""
+    figure, axes = plt.subplots(figsize=(8, 4.5))
+
+    for variant in history["variant"].unique():
+        norms = layer_series(history, variant, "gradient_norm_layer_").iloc[0]
+        axes.plot(
+            norms.index,
+            norms.to_numpy(),
+            marker="o",
+            color=VARIANT_COLORS[variant],
+            label=title_of(variant),
+        )
+
+    layers = sorted(norms.index)
+    axes.set(
+        yscale="log",
+        xticks=layers,
+        xticklabels=[f"hidden {i}" for i in layers[:-1]] + ["output"],
+        xlabel="layer (input side on the left)",
+        ylabel="mean ‖∂loss/∂kernel‖₂ at epoch 1",
+        title="Gradient norm by layer in the first epoch",
+    )
+    axes.legend(fontsize="small")
+    axes.grid(alpha=0.3, which="both")
+    return figure
+
+
+def plot_unit_health(history: pd.DataFrame) -> Figure:
+    """Saturated (sigmoid) or dead (ReLU) unit fraction per hidden layer."""
+    variants = list(history["variant"].unique())
+    columns = min(2, len(variants))
+    rows = math.ceil(len(variants) / columns)
+    figure, axes_grid = plt.subplots(
+        rows, columns, figsize=(6 * columns, 3.8 * rows), squeeze=False
+    )
+
+    for axes, variant in zip(axes_grid.flat, variants, strict=False):
+        for prefix, label in (
+            ("saturated_fraction_layer_", "saturated fraction"),
+            ("dead_fraction_layer_", "dead-unit fraction"),
+        ):
+            fractions = layer_series(history, variant, prefix)
+            if fractions.empty:
+                continue
+            colors = plt.get_cmap("viridis")(
+                np.linspace(0, 0.9, len(fractions.columns))
+            )
+            for color, layer in zip(colors, fractions.columns, strict=True):
+                axes.plot(
+                    fractions.index,
+                    fractions[layer],
+                    color=color,
+                    label=f"hidden {layer}",
+                )
+            axes.set(ylabel=label)
+        axes.set(xlabel="epoch", title=title_of(variant), ylim=(-0.02, 1.02))
+        axes.legend(fontsize="x-small", ncol=2)
+        axes.grid(alpha=0.3)
+
+    for axes in list(axes_grid.flat)[len(variants) :]:
+        axes.axis("off")
+    figure.suptitle("Hidden units that cannot pass a gradient (validation set)")
+    figure.tight_layout()
+    return figure

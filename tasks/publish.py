@@ -132,6 +132,14 @@ def publish_report(
             for model in trained
         },
         "decision_boundaries": plots.plot_decision_boundaries(evaluations, splits),
+        "gradients_epoch_1": plots.plot_first_epoch_gradients(comparison.history),
+        **{
+            f"gradients_{model.variant}": plots.plot_gradient_norms(
+                comparison.history, model.variant
+            )
+            for model in trained
+        },
+        "unit_health": plots.plot_unit_health(comparison.history),
     }
     images = {name: png_bytes(figure) for name, figure in figures.items()}
     for name, image in images.items():

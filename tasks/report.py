@@ -122,6 +122,64 @@ def findings(summary: pd.DataFrame, params: StudyParameters) -> list[str]:
     return sentences
 
 
+def gradient_sentence(variant: str, ratio: float, when: str) -> str:
+    """How the first hidden layer's gradient compares with the last one's."""
+    title = VARIANTS[variant].title
+    if not math.isfinite(ratio) or ratio <= 0:
+        return f"{title}: no finite gradient ratio {when}."
+    orders = abs(math.log10(ratio))
+    if ratio < 0.1:
+        return (
+            f"{title}: {when}, the first hidden layer's gradient was {1 / ratio:,.0f} "
+            f"times smaller than the last hidden layer's ({orders:.1f} orders of "
+            "magnitude): it vanished on its way back to the input."
+        )
+    if ratio > 10:
+        return (
+            f"{title}: {when}, the first hidden layer's gradient was {ratio:,.0f} "
+            f"times larger than the last hidden layer's ({orders:.1f} orders of "
+            "magnitude): it grew on its way back to the input."
+        )
+    return (
+        f"{title}: {when}, the first and last hidden layers' gradients were within "
+        f"one order of magnitude of each other (ratio {ratio:.2g})."
+    )
+
+
+def unit_health_sentence(history: pd.DataFrame, variant: str) -> str | None:
+    """The worst layer's saturated or dead fraction at the last epoch."""
+    rows = history[history["variant"] == variant]
+    last = rows[rows["epoch"] == rows["epoch"].max()]
+    title = VARIANTS[variant].title
+    for prefix, what, none in (
+        (
+            "saturated_fraction_layer_",
+            "of its activations saturated",
+            "no hidden activation was saturated, so the shrinking gradient comes "
+            "from the sigmoid's derivative, at most 0.25, multiplying it at every "
+            "layer",
+        ),
+        (
+            "dead_fraction_layer_",
+            "of its units dead (zero for every validation point)",
+            "no hidden unit was dead",
+        ),
+    ):
+        measured = last[last["metric"].str.startswith(prefix)]
+        if measured.empty:
+            continue
+        if measured["value"].max() == 0:
+            return f"{title}: at the last epoch, {none}."
+        worst = measured.loc[measured["value"].idxmax()]
+        layer = worst["metric"].removeprefix(prefix)
+        return (
+            f"{title}: at the last epoch, hidden layer {layer} had the most, "
+            f"{worst['value']:.0%} {what}; the mean over hidden layers was "
+            f"{measured['value'].mean():.0%}."
+        )
+    return None
+
+
 def render_report(
     params: StudyParameters,
     comparison: Comparison,
@@ -181,6 +239,49 @@ def render_report(
         "",
         image("dataset", "Spiral data set"),
         "",
+        "## The vanishing gradient, measured",
+        "",
+        "Each training step's gradient of the loss with respect to every Dense "
+        "layer's kernel is measured; the figures show its L2 norm averaged over "
+        "the epoch's steps.",
+        "",
+        *[
+            "- "
+            + gradient_sentence(row.variant, row.gradient_ratio_epoch_1, "at epoch 1")
+            for row in comparison.summary.itertuples()
+        ],
+        "",
+        image("gradients_epoch_1", "Gradient norm by layer at epoch 1"),
+        "",
+        "Hidden units pass no gradient when saturated (a sigmoid's derivative "
+        "below 5% of its maximum) or dead (a ReLU that outputs zero for every "
+        "input):",
+        "",
+        *[
+            f"- {sentence}"
+            for sentence in (
+                unit_health_sentence(comparison.history, variant)
+                for variant in comparison.summary["variant"]
+            )
+            if sentence
+        ],
+        "",
+        image("unit_health", "Saturated and dead unit fractions by layer"),
+        "",
+        "### Gradient norms over training",
+        "",
+    ]
+    for row in comparison.summary.itertuples():
+        lines += [
+            "- "
+            + gradient_sentence(
+                row.variant, row.gradient_ratio_last_epoch, "at the last epoch"
+            ),
+            "",
+            image(f"gradients_{row.variant}", f"Gradient norms of {row.variant}"),
+            "",
+        ]
+    lines += [
         "## Validation accuracy, all variants",
         "",
         "The dotted line is chance, 1/classes: a curve lying on it has learned "

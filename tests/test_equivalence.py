@@ -3,6 +3,7 @@
 import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 
 from tasks.data import make_spirals, split_spirals
 from tasks.parameters import SpiralParameters, TrainingParameters
@@ -57,3 +58,44 @@ def test_one_epoch_matches_keras_fit(name):
         np.testing.assert_allclose(a, b, atol=1e-5)
     for metric in ["loss", "accuracy", "val_loss", "val_accuracy"]:
         assert metrics[metric] == pytest.approx(history[metric][0], abs=1e-5), metric
+
+
+def test_gradient_norms_are_the_mean_over_the_epochs_steps():
+    ours, reference = compiled("sigmoid"), compiled("sigmoid")
+    metrics = make_epoch_function(
+        ours, SPLITS.train, SPLITS.validation, 3, 32, SEED, shuffle=False
+    )(1)
+
+    loss_fn = keras.losses.CategoricalCrossentropy()
+    kernels = [layer.kernel for layer in reference.layers]
+    norms = []
+    for start in range(0, len(SPLITS.train), 32):
+        x = SPLITS.train.x[start : start + 32]
+        y = keras.ops.one_hot(SPLITS.train.y[start : start + 32], 3)
+        with tf.GradientTape() as tape:
+            loss = loss_fn(y, reference(x, training=True))
+        gradients = tape.gradient(loss, reference.trainable_variables)
+        reference.optimizer.apply_gradients(
+            zip(gradients, reference.trainable_variables, strict=True)
+        )
+        by_variable = dict(
+            zip(map(id, reference.trainable_variables), gradients, strict=True)
+        )
+        norms.append([np.linalg.norm(by_variable[id(k)]) for k in kernels])
+
+    expected = np.mean(norms, axis=0)
+    measured = [metrics[f"gradient_norm_layer_{i}"] for i in range(1, 7)]
+    np.testing.assert_allclose(measured, expected, rtol=1e-4)
+
+
+def test_unit_statistics_count_saturated_and_dead_units():
+    from tasks.train import activation_statistic
+
+    _, saturated = activation_statistic("sigmoid")
+    outputs = tf.constant([[0.5, 0.999], [0.001, 0.5]])
+    assert float(saturated(outputs)) == pytest.approx(0.5)
+
+    _, dead = activation_statistic("relu")
+    outputs = tf.constant([[0.0, 1.0, 0.0], [0.0, 0.0, 2.0]])
+    assert float(dead(outputs)) == pytest.approx(1 / 3)
+    assert activation_statistic("linear") is None

@@ -20,7 +20,10 @@ RUN_FILES = [
     "dataset.png",
     "validation_accuracy.png",
     "decision_boundaries.png",
+    "gradients_epoch_1.png",
+    "unit_health.png",
     *[f"curves_{name}.png" for name in VARIANT_NAMES],
+    *[f"gradients_{name}.png" for name in VARIANT_NAMES],
     *[f"models/{name}.keras" for name in VARIANT_NAMES],
 ]
 
@@ -48,8 +51,14 @@ def test_short_run_writes_every_file_and_artifact(prefect_server, tmp_path):
     for column in ["train_accuracy", "val_loss", "test_accuracy", "test_loss"]:
         assert summary[column].notna().all()
     assert {"epochs_to_0.90", "epochs_to_0.95"} <= set(summary.columns)
+    assert (summary["gradient_ratio_epoch_1"] > 0).all()
 
     history = pd.read_csv(run_folder / "history.csv")
+    metrics = set(history["metric"])
+    assert {f"gradient_norm_layer_{i}" for i in range(1, 7)} <= metrics
+    assert {f"saturated_fraction_layer_{i}" for i in range(1, 6)} <= metrics
+    assert {f"dead_fraction_layer_{i}" for i in range(1, 6)} <= metrics
+
     assert list(history.columns) == ["variant", "epoch", "split", "metric", "value"]
     curves = history[history["metric"].isin(["loss", "accuracy"])]
     assert len(curves) == 4 * 3 * 2 * 2
@@ -67,7 +76,8 @@ def test_short_run_writes_every_file_and_artifact(prefect_server, tmp_path):
     assert artifacts[SUMMARY_KEY].type == "table"
     assert len(json.loads(artifacts[SUMMARY_KEY].data)) == 4
     assert artifacts[REPORT_KEY].type == "markdown"
-    assert artifacts[REPORT_KEY].data.count("](data:image/png;base64,") == 7
+    images = len([name for name in RUN_FILES if name.endswith(".png")])
+    assert artifacts[REPORT_KEY].data.count("](data:image/png;base64,") == images
     for name in VARIANT_NAMES:
         progress = artifacts[progress_key(name)]
         assert progress.type == "progress"
@@ -109,6 +119,12 @@ def test_default_study_tells_the_story_and_is_cached_the_second_time(
     assert summary.loc["sigmoid", "test_accuracy"] < 0.5
     for name in ["relu", "relu-batchnorm", "relu-batchnorm-dropout"]:
         assert summary.loc[name, "test_accuracy"] >= 0.95, name
+
+    # The vanishing gradient, measured: orders of magnitude for sigmoid at
+    # epoch 1, within one order of magnitude for every ReLU network.
+    assert summary.loc["sigmoid", "gradient_ratio_epoch_1"] < 1e-2
+    for name in ["relu", "relu-batchnorm", "relu-batchnorm-dropout"]:
+        assert 0.1 < summary.loc[name, "gradient_ratio_epoch_1"] < 10, name
 
     second, second_folder = run_study(tmp_path)
     states = task_states_of(second)

@@ -52,7 +52,14 @@ def decision_grid(model, points: np.ndarray, margin: float = 0.15) -> DecisionGr
         np.linspace(low[1], high[1], GRID_POINTS),
     )
     grid = np.column_stack([xx.ravel(), yy.ravel()]).astype("float32")
-    predicted = np.asarray(model(grid, training=False)).argmax(axis=1)
+    # In slices: the whole grid at once holds every layer's activations for
+    # 40,000 points in memory, four models at a time.
+    predicted = np.concatenate(
+        [
+            np.asarray(model(points, training=False)).argmax(axis=1)
+            for points in np.array_split(grid, 20)
+        ]
+    )
     return DecisionGrid(xx, yy, predicted.reshape(xx.shape))
 
 

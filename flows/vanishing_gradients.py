@@ -95,11 +95,11 @@ def vanishing_gradients(
 
 
 def summary_text(summary: pd.DataFrame) -> str:
-    """The summary table for the terminal: 4 decimals, a dash for "never"."""
+    """The summary table for the terminal: 4 digits, a dash for "never"."""
     shown = summary.copy()
     for column in shown.columns[shown.dtypes == "Int64"]:
         shown[column] = [("—" if pd.isna(v) else str(v)) for v in shown[column]]
-    return shown.to_string(index=False, float_format="%.4f")
+    return shown.to_string(index=False, float_format="{:.4g}".format)
 
 
 def describe(error: ValidationError) -> str:

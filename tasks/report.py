@@ -32,7 +32,7 @@ def markdown_table(frame: pd.DataFrame) -> str:
         if isinstance(value, float) and not math.isfinite(value):
             return str(value)
         if isinstance(value, float):
-            return f"{value:.4f}" if abs(value) < 1e4 else f"{value:.3e}"
+            return f"{value:.4f}" if 1e-2 <= abs(value) < 1e4 else f"{value:.3g}"
         return str(value)
 
     header = "| " + " | ".join(map(str, frame.columns)) + " |"

@@ -65,4 +65,4 @@ def test_table_cells_tell_missing_from_not_a_number():
 
     assert "| nan | — |" in table
     assert "| 1.5000 | 2 |" in table
-    assert "1.235e+05" in table
+    assert "1.23e+05" in table

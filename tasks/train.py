@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextvars
 import math
 import tempfile
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -256,6 +258,47 @@ def fit_variant(
     return model, pd.DataFrame(rows)
 
 
+class ProgressArtifact:
+    """A Prefect progress artifact that training never waits for.
+
+    Each update is an API call of tens of milliseconds, as long as several
+    epochs, so calls go out from a background thread, in order, at most every
+    PROGRESS_INTERVAL seconds. `finish` sets 100 % and waits for the calls.
+    """
+
+    def __init__(self, key: str, description: str) -> None:
+        # The calls need the task run's context to attach the artifact to it.
+        self._context = contextvars.copy_context()
+        self._sender = ThreadPoolExecutor(max_workers=1)
+        self._last_sent = time.monotonic()
+        self._calls = [
+            self._sender.submit(
+                self._context.run,
+                create_progress_artifact,
+                progress=0.0,
+                key=key,
+                description=description,
+            )
+        ]
+
+    def _send(self, percent: float) -> None:
+        update_progress_artifact(self._calls[0].result(), percent)
+
+    def update(self, percent: float) -> None:
+        now = time.monotonic()
+        if now - self._last_sent >= PROGRESS_INTERVAL:
+            self._calls.append(
+                self._sender.submit(self._context.run, self._send, percent)
+            )
+            self._last_sent = now
+
+    def finish(self) -> None:
+        self._calls.append(self._sender.submit(self._context.run, self._send, 100.0))
+        self._sender.shutdown(wait=True)
+        for call in self._calls:
+            call.result()
+
+
 def progress_key(variant: str) -> str:
     return f"train-progress-{variant}"
 
@@ -276,22 +319,14 @@ def train_variant(
 ) -> TrainedModel:
     """Train one variant on the training split, validating after every epoch."""
     logger = get_run_logger()
-    progress_id = create_progress_artifact(
-        progress=0.0,
+    progress = ProgressArtifact(
         key=progress_key(variant.name),
         description=f"Epochs of {variant.title} trained so far",
     )
     report_every = max(1, training.epochs // 10)
-    last_update = time.monotonic()
 
     def on_epoch_end(epoch: int, metrics: dict[str, float]) -> None:
-        nonlocal last_update
-        # One API call per epoch would cost more than the epoch; update at most
-        # every PROGRESS_INTERVAL seconds, and always at the last epoch.
-        now = time.monotonic()
-        if now - last_update >= PROGRESS_INTERVAL or epoch == training.epochs:
-            update_progress_artifact(progress_id, 100.0 * epoch / training.epochs)
-            last_update = now
+        progress.update(100.0 * epoch / training.epochs)
         if epoch % report_every == 0 or epoch == training.epochs:
             logger.info(
                 "%s epoch %d/%d: loss %.4f, accuracy %.4f, "
@@ -306,9 +341,12 @@ def train_variant(
             )
 
     started = time.perf_counter()
-    model, history = fit_variant(
-        variant, train, validation, training, n_classes, seed, on_epoch_end
-    )
+    try:
+        model, history = fit_variant(
+            variant, train, validation, training, n_classes, seed, on_epoch_end
+        )
+    finally:
+        progress.finish()
     seconds = time.perf_counter() - started
     if len(history) < training.epochs:
         logger.warning(

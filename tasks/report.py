@@ -20,6 +20,8 @@ SUMMARY_COLUMNS = {
     "val_loss": "Val. loss",
     "test_loss": "Test loss",
     **{threshold_column(t): f"Epochs to {t:.2f}" for t in ACCURACY_THRESHOLDS},
+    "gradient_ratio_epoch_1": "First/last hidden gradient, epoch 1",
+    "diverged_at_epoch": "Diverged at epoch",
 }
 
 

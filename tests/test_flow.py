@@ -71,6 +71,7 @@ def test_short_run_writes_every_file_and_artifact(prefect_server, tmp_path):
 
     report = (run_folder / "report.md").read_text()
     assert "](validation_accuracy.png)" in report
+    assert "| First/last hidden gradient, epoch 1 | Diverged at epoch |" in report
 
     artifacts = {a.key: a for a in artifacts_of(state) if a.key}
     assert artifacts[SUMMARY_KEY].type == "table"

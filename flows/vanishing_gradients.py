@@ -11,7 +11,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
-import pandas as pd
 from prefect import flow
 from prefect.exceptions import ParameterTypeError
 from prefect.logging import get_run_logger
@@ -23,7 +22,8 @@ from tasks.data import generate_data
 from tasks.evaluate import evaluate_variant
 from tasks.parameters import StudyParameters
 from tasks.publish import publish_report
-from tasks.train import train_variant, variant_seed
+from tasks.report import short_summary
+from tasks.train import train_variant
 from tasks.variants import VARIANTS
 
 
@@ -52,30 +52,50 @@ def vanishing_gradients(
     params: StudyParameters = StudyParameters(),
     output_dir: OutputDir = Path("artifacts"),
 ) -> Path:
-    """Train sigmoid and ReLU networks on spirals and compare how they learn."""
+    """Train sigmoid and ReLU networks on spirals and compare how they learn.
+
+    The study is repeated over `params.seeds` seeds. Each seed draws its own
+    spiral data set and split, shared by every variant of that seed, so that
+    variants can be compared seed by seed.
+    """
     logger = get_run_logger()
     started = datetime.now(UTC)
+    logger.info(
+        "Training %d variants on %d seeds: %d training runs",
+        len(params.variants),
+        params.seeds,
+        len(params.variants) * params.seeds,
+    )
 
-    # Data: one spiral data set; the test part is held out until evaluation.
-    splits = generate_data(params.data, seed=params.seed)
+    # Data: one spiral data set per seed; its test part is held out until
+    # evaluation.
+    splits = {
+        seed: generate_data(params.data, seed=seed) for seed in params.repeat_seeds
+    }
 
-    # Training: every variant at once, each on the same train/validation split.
+    # Training: every (variant, seed) at once, each on its seed's split.
     training_runs = [
         train_variant.submit(
-            splits.train,
-            splits.validation,
+            splits[seed].train,
+            splits[seed].validation,
             VARIANTS[name],
             params.training,
-            n_classes=splits.classes,
-            seed=variant_seed(params.seed, name),
+            n_classes=params.data.classes,
+            seed=seed,
         )
+        for seed in params.repeat_seeds
         for name in params.variants
     ]
     trained = [run.result() for run in training_runs]
 
-    # Evaluation: each model once on the held-out test set.
+    # Evaluation: each model once on its seed's held-out test set.
     evaluation_runs = [
-        evaluate_variant.submit(model, splits.test, n_classes=splits.classes)
+        evaluate_variant.submit(
+            model,
+            splits[model.seed].test,
+            n_classes=params.data.classes,
+            with_decision_grid=model.seed == params.seed,
+        )
         for model in trained
     ]
     evaluations = [run.result() for run in evaluation_runs]
@@ -87,19 +107,12 @@ def vanishing_gradients(
     )
 
     logger.info(
-        "Summary (epochs_to_*: first epoch at that validation accuracy):\n%s",
-        summary_text(comparison.summary),
+        "Summary over %d seed(s), 95%% intervals in brackets:\n%s",
+        params.seeds,
+        short_summary(comparison).to_string(index=False),
     )
     logger.info("Report: %s", (run_folder / "report.md").resolve())
     return run_folder
-
-
-def summary_text(summary: pd.DataFrame) -> str:
-    """The summary table for the terminal: 4 digits, a dash for "never"."""
-    shown = summary.copy()
-    for column in shown.columns[shown.dtypes == "Int64"]:
-        shown[column] = [("—" if pd.isna(v) else str(v)) for v in shown[column]]
-    return shown.to_string(index=False, float_format="{:.4g}".format)
 
 
 def describe(error: ValidationError) -> str:

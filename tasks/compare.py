@@ -1,4 +1,4 @@
-"""Stage 4: put the variants side by side in two tables."""
+"""Stage 4: put the variants side by side, over every seed, with intervals."""
 
 from __future__ import annotations
 
@@ -6,22 +6,63 @@ from dataclasses import dataclass
 
 import pandas as pd
 from prefect import task
+from prefect.logging import get_run_logger
 
 from tasks.caching import stage_cache
-from tasks.evaluate import Evaluation
+from tasks.evaluate import ACCURACY_THRESHOLDS, Evaluation
+from tasks.statistics import estimate, paired_difference
 from tasks.train import TrainedModel
 
-
-@dataclass(frozen=True)
-class Comparison:
-    """`summary`: one row per variant; `history`: tidy per-epoch metrics."""
-
-    summary: pd.DataFrame
-    history: pd.DataFrame
+# Each strategy against the one it adds to, as the study builds them up.
+PAIRS = [
+    ("sigmoid", "relu"),
+    ("relu", "relu-batchnorm"),
+    ("relu-batchnorm", "relu-batchnorm-dropout"),
+    ("relu-batchnorm", "relu-batchnorm-every-layer"),
+]
+PAIRED_METRICS = ["test_accuracy", "epochs_to_0.95", "generalization_gap"]
+NO_DIFFERENCE = "no detectable difference"
 
 
 def threshold_column(threshold: float) -> str:
     return f"epochs_to_{threshold:.2f}"
+
+
+SUMMARY_METRICS = [
+    "test_accuracy",
+    "test_loss",
+    "train_accuracy",
+    "val_accuracy",
+    "generalization_gap",
+    *[threshold_column(t) for t in ACCURACY_THRESHOLDS],
+    "gradient_ratio_epoch_1",
+    "gradient_ratio_last_epoch",
+    "train_seconds",
+]
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """The study's tables.
+
+    `runs`: one row per (variant, seed). `summary`: one row per variant, each
+    metric's mean, standard deviation and 95% interval across seeds. `paired`:
+    each strategy against the one before it, seed by seed. `history`: tidy
+    per-epoch metrics of every run.
+    """
+
+    runs: pd.DataFrame
+    summary: pd.DataFrame
+    paired: pd.DataFrame
+    history: pd.DataFrame
+
+    @property
+    def variants(self) -> list[str]:
+        return self.summary["variant"].tolist()
+
+    @property
+    def seeds(self) -> list[int]:
+        return sorted(self.runs["seed"].unique().tolist())
 
 
 def gradient_ratio(history: pd.DataFrame, row: int) -> float:
@@ -33,8 +74,94 @@ def gradient_ratio(history: pd.DataFrame, row: int) -> float:
     )
 
 
+def run_row(model: TrainedModel, evaluation: Evaluation) -> dict:
+    """The figures of one trained variant on one seed."""
+    history = model.history_frame
+    last_epoch = history.iloc[-1]
+    row = {
+        "variant": model.variant,
+        "seed": model.seed,
+        "train_accuracy": last_epoch["accuracy"],
+        "train_loss": last_epoch["loss"],
+        "val_accuracy": last_epoch["val_accuracy"],
+        "val_loss": last_epoch["val_loss"],
+        "generalization_gap": last_epoch["accuracy"] - last_epoch["val_accuracy"],
+        "test_accuracy": evaluation.test_accuracy,
+        "test_loss": evaluation.test_loss,
+    }
+    for threshold, epoch in evaluation.epochs_to.items():
+        row[threshold_column(threshold)] = epoch
+    row["gradient_ratio_epoch_1"] = gradient_ratio(history, 0)
+    row["gradient_ratio_last_epoch"] = gradient_ratio(history, -1)
+    row["diverged_at_epoch"] = model.diverged_at
+    row["train_seconds"] = model.train_seconds
+    return row
+
+
+def summarize(runs: pd.DataFrame) -> pd.DataFrame:
+    """One row per variant: each metric's mean, std and 95% interval over seeds.
+
+    An epoch threshold that some seeds never reached is summarized over the
+    seeds that did; `<threshold>_reached` counts them.
+    """
+    rows = []
+    for variant, group in runs.groupby("variant", sort=False):
+        row: dict[str, object] = {"variant": variant, "seeds": len(group)}
+        for metric in SUMMARY_METRICS:
+            values = group[metric].astype("float64")
+            result = estimate(values)
+            row[f"{metric}_mean"] = result.mean
+            row[f"{metric}_std"] = result.std
+            row[f"{metric}_ci_low"] = result.ci_low
+            row[f"{metric}_ci_high"] = result.ci_high
+            if metric.startswith("epochs_to_"):
+                row[f"{metric}_reached"] = int(values.notna().sum())
+        row["diverged_runs"] = int(group["diverged_at_epoch"].notna().sum())
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def verdict(difference) -> str:
+    if difference.n == 0:
+        return "no pairs"
+    if not difference.has_interval:
+        return "one pair: no interval"
+    if difference.ci_low > 0:
+        return "higher"
+    if difference.ci_high < 0:
+        return "lower"
+    return NO_DIFFERENCE
+
+
+def compare_pairs(runs: pd.DataFrame) -> pd.DataFrame:
+    """Mean paired difference (after - before) per seed, for each strategy step."""
+    rows = []
+    present = set(runs["variant"])
+    by_seed = runs.pivot(index="seed", columns="variant")
+    for before, after in PAIRS:
+        if before not in present or after not in present:
+            continue
+        for metric in PAIRED_METRICS:
+            values = by_seed[metric].astype("float64")
+            difference = paired_difference(values[before], values[after])
+            rows.append(
+                {
+                    "before": before,
+                    "after": after,
+                    "metric": metric,
+                    "pairs": difference.n,
+                    "mean_difference": difference.mean,
+                    "ci_low": difference.ci_low,
+                    "ci_high": difference.ci_high,
+                    "verdict": verdict(difference),
+                }
+            )
+    columns = ["before", "after", "metric", "pairs", "mean_difference"]
+    return pd.DataFrame(rows, columns=[*columns, "ci_low", "ci_high", "verdict"])
+
+
 def tidy_history(trained: TrainedModel) -> pd.DataFrame:
-    """One row per (variant, epoch, split, metric)."""
+    """One row per (variant, seed, epoch, split, metric)."""
     long = trained.history_frame.melt(
         id_vars="epoch", var_name="series", value_name="value"
     )
@@ -42,6 +169,7 @@ def tidy_history(trained: TrainedModel) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "variant": trained.variant,
+            "seed": trained.seed,
             "epoch": long["epoch"].astype(int),
             "split": is_validation.map({True: "validation", False: "train"}),
             "metric": long["series"].str.removeprefix("val_"),
@@ -52,37 +180,36 @@ def tidy_history(trained: TrainedModel) -> pd.DataFrame:
 
 @task(
     name="compare-variants",
-    cache_policy=stage_cache("tasks.compare"),
+    cache_policy=stage_cache("tasks.compare", "tasks.statistics"),
     persist_result=True,
 )
 def compare_variants(
     trained: list[TrainedModel], evaluations: list[Evaluation]
 ) -> Comparison:
-    """Final train, validation and test figures, and convergence, per variant."""
-    rows = []
-    for model, evaluation in zip(trained, evaluations, strict=True):
-        history = model.history_frame
-        last_epoch = history.iloc[-1]
-        row = {
-            "variant": model.variant,
-            "train_accuracy": last_epoch["accuracy"],
-            "train_loss": last_epoch["loss"],
-            "val_accuracy": last_epoch["val_accuracy"],
-            "val_loss": last_epoch["val_loss"],
-            "test_accuracy": evaluation.test_accuracy,
-            "test_loss": evaluation.test_loss,
-        }
-        for threshold, epoch in evaluation.epochs_to.items():
-            row[threshold_column(threshold)] = epoch
-        row["gradient_ratio_epoch_1"] = gradient_ratio(history, 0)
-        row["gradient_ratio_last_epoch"] = gradient_ratio(history, -1)
-        row["diverged_at_epoch"] = model.diverged_at
-        row["train_seconds"] = model.train_seconds
-        rows.append(row)
-
-    summary = pd.DataFrame(rows)
-    for column in summary.columns:
+    """Per-run figures, their summary over seeds, and paired differences."""
+    runs = pd.DataFrame(
+        [
+            run_row(model, evaluation)
+            for model, evaluation in zip(trained, evaluations, strict=True)
+        ]
+    )
+    for column in runs.columns:
         if column.startswith("epochs_to_") or column == "diverged_at_epoch":
-            summary[column] = summary[column].astype("Int64")
-    history = pd.concat([tidy_history(model) for model in trained], ignore_index=True)
-    return Comparison(summary=summary, history=history)
+            runs[column] = runs[column].astype("Int64")
+
+    comparison = Comparison(
+        runs=runs,
+        summary=summarize(runs),
+        paired=compare_pairs(runs),
+        history=pd.concat(
+            [tidy_history(model) for model in trained], ignore_index=True
+        ),
+    )
+    seeds = len(comparison.seeds)
+    get_run_logger().info(
+        "Compared %d variants over %d seed%s",
+        len(comparison.variants),
+        seeds,
+        "" if seeds == 1 else "s",
+    )
+    return comparison

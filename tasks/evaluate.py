@@ -31,11 +31,12 @@ class DecisionGrid:
 @dataclass(frozen=True)
 class Evaluation:
     variant: str
+    seed: int
     test_loss: float
     test_accuracy: float
     confusion: np.ndarray
     epochs_to: dict[float, int | None]
-    decision_grid: DecisionGrid
+    decision_grid: DecisionGrid | None
 
 
 def epochs_to_reach(history: pd.DataFrame, threshold: float) -> int | None:
@@ -65,12 +66,21 @@ def decision_grid(model, points: np.ndarray, margin: float = 0.15) -> DecisionGr
 
 @task(
     name="evaluate-variant",
-    task_run_name="evaluate-{trained.variant}",
+    task_run_name="evaluate-{trained.variant}-seed-{trained.seed}",
     cache_policy=stage_cache("tasks.evaluate"),
     persist_result=True,
 )
-def evaluate_variant(trained: TrainedModel, test: Subset, n_classes: int) -> Evaluation:
-    """Test loss, accuracy and confusion matrix, and epochs to reach accuracy."""
+def evaluate_variant(
+    trained: TrainedModel,
+    test: Subset,
+    n_classes: int,
+    with_decision_grid: bool = False,
+) -> Evaluation:
+    """Test loss, accuracy and confusion matrix, and epochs to reach accuracy.
+
+    The decision grid, for the plot of decision boundaries, is predicted only
+    when asked for: one seed's boundaries are enough to look at.
+    """
     model = trained.load_model()
     probabilities = model(test.x, training=False)
     predicted = np.asarray(probabilities).argmax(axis=1)
@@ -82,6 +92,7 @@ def evaluate_variant(trained: TrainedModel, test: Subset, n_classes: int) -> Eva
 
     evaluation = Evaluation(
         variant=trained.variant,
+        seed=trained.seed,
         test_loss=float(loss),
         test_accuracy=float((predicted == test.y).mean()),
         confusion=confusion_matrix(test.y, predicted, labels=labels),
@@ -89,11 +100,12 @@ def evaluate_variant(trained: TrainedModel, test: Subset, n_classes: int) -> Eva
             threshold: epochs_to_reach(trained.history_frame, threshold)
             for threshold in ACCURACY_THRESHOLDS
         },
-        decision_grid=decision_grid(model, test.x),
+        decision_grid=decision_grid(model, test.x) if with_decision_grid else None,
     )
     get_run_logger().info(
-        "%s on the held-out test set: loss %.4f, accuracy %.4f",
+        "%s seed %d on the held-out test set: loss %.4f, accuracy %.4f",
         trained.variant,
+        trained.seed,
         evaluation.test_loss,
         evaluation.test_accuracy,
     )

@@ -7,7 +7,7 @@ from typing import Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from tasks.variants import VARIANTS
+from tasks.variants import DEFAULT_VARIANTS, VARIANTS
 
 VariantName = Literal[tuple(VARIANTS)]
 
@@ -81,11 +81,26 @@ class StudyParameters(BaseModel):
     data: SpiralParameters = SpiralParameters()
     training: TrainingParameters = TrainingParameters()
     variants: list[VariantName] = Field(
-        default=list(VARIANTS),
+        default=DEFAULT_VARIANTS,
         min_length=1,
-        description="Which variants of the network to train.",
+        description=(
+            "Which variants of the network to train; add "
+            "relu-batchnorm-every-layer to test BatchNorm before every layer."
+        ),
     )
-    seed: int = Field(0, ge=0, lt=2**31, description="Seed for everything random.")
+    seeds: int = Field(
+        5,
+        ge=1,
+        le=100,
+        description="Repeats of the study, each with its own data and weights.",
+    )
+    seed: int = Field(
+        0, ge=0, lt=2**31 - 100, description="First seed; repeat i uses seed + i."
+    )
+
+    @property
+    def repeat_seeds(self) -> list[int]:
+        return list(range(self.seed, self.seed + self.seeds))
 
     @model_validator(mode="after")
     def _check_variants_unique(self) -> Self:
@@ -106,7 +121,8 @@ def command_line(params: StudyParameters) -> str:
                 arguments.append(f"--{group}.{name.replace('_', '-')} {value}")
     if chosen["variants"] != defaults["variants"]:
         arguments.append("--variants " + ",".join(chosen["variants"]))
-    if chosen["seed"] != defaults["seed"]:
-        arguments.append(f"--seed {chosen['seed']}")
+    for name in ("seeds", "seed"):
+        if chosen[name] != defaults[name]:
+            arguments.append(f"--{name} {chosen[name]}")
 
     return "make run" + (f' ARGS="{" ".join(arguments)}"' if arguments else "")

@@ -29,8 +29,25 @@ def title_of(variant: str) -> str:
     return VARIANTS[variant].title
 
 
-def plot_dataset(splits: SpiralSplits) -> Figure:
-    """The spiral arms, with the train, validation and test points told apart."""
+def across_seeds(series: pd.DataFrame) -> pd.DataFrame:
+    """Per epoch: the mean over seeds and the band from the lowest to the highest."""
+    return series.groupby("epoch")["value"].agg(["mean", "min", "max"])
+
+
+def seeds_note(history: pd.DataFrame, band: bool = True) -> str:
+    seeds = history["seed"].nunique()
+    if seeds == 1:
+        return "one seed"
+    return f"mean of {seeds} seeds" + (", band from lowest to highest" if band else "")
+
+
+def plot_band(axes, band: pd.DataFrame, color, style: str = "-", label=None) -> None:
+    axes.plot(band.index, band["mean"], style, color=color, label=label)
+    axes.fill_between(band.index, band["min"], band["max"], color=color, alpha=0.18)
+
+
+def plot_dataset(splits: SpiralSplits, seed: int) -> Figure:
+    """One seed's spiral arms, with train, validation and test points told apart."""
     figure, axes = plt.subplots(figsize=(6, 6))
     markers = {"train": "o", "validation": "s", "test": "^"}
     colors = ListedColormap(CLASS_COLORS[: splits.classes])
@@ -50,7 +67,12 @@ def plot_dataset(splits: SpiralSplits) -> Figure:
             label=f"{split} ({len(subset)})",
         )
 
-    axes.set(title="Spiral data set", xlabel="$x_1$", ylabel="$x_2$", aspect="equal")
+    axes.set(
+        title=f"Spiral data set (seed {seed})",
+        xlabel="$x_1$",
+        ylabel="$x_2$",
+        aspect="equal",
+    )
     axes.legend(loc="upper right", fontsize="small")
     return figure
 
@@ -65,7 +87,7 @@ def plot_training_curves(history: pd.DataFrame, variant: str, classes: int) -> F
     for axes, metric in ((loss_axes, "loss"), (accuracy_axes, "accuracy")):
         for split, style in (("train", "-"), ("validation", "--")):
             series = rows[(rows["metric"] == metric) & (rows["split"] == split)]
-            axes.plot(series["epoch"], series["value"], style, color=color, label=split)
+            plot_band(axes, across_seeds(series), color, style, label=split)
         axes.axhline(
             chance[metric], **CHANCE_STYLE, label=f"chance ({chance[metric]:.3f})"
         )
@@ -74,6 +96,7 @@ def plot_training_curves(history: pd.DataFrame, variant: str, classes: int) -> F
         axes.grid(alpha=0.3)
 
     accuracy_axes.set_ylim(0, 1.02)
+    figure.suptitle(seeds_note(rows), fontsize="small")
     figure.tight_layout()
     return figure
 
@@ -86,18 +109,15 @@ def plot_validation_accuracy(history: pd.DataFrame, classes: int) -> Figure:
     ]
 
     for variant, series in rows.groupby("variant", sort=False):
-        axes.plot(
-            series["epoch"],
-            series["value"],
-            color=VARIANT_COLORS[variant],
-            label=title_of(variant),
+        plot_band(
+            axes, across_seeds(series), VARIANT_COLORS[variant], label=title_of(variant)
         )
 
     axes.axhline(1 / classes, **CHANCE_STYLE, label=f"chance ({1 / classes:.3f})")
     axes.set(
         xlabel="epoch",
         ylabel="validation accuracy",
-        title="Validation accuracy of every variant",
+        title=f"Validation accuracy of every variant ({seeds_note(rows)})",
         ylim=(0, 1.02),
     )
     axes.legend(fontsize="small")
@@ -108,7 +128,10 @@ def plot_validation_accuracy(history: pd.DataFrame, classes: int) -> Figure:
 def plot_decision_boundaries(
     evaluations: list[Evaluation], splits: SpiralSplits
 ) -> Figure:
-    """Each model's predicted class over the plane, with the test points on top."""
+    """Each model's predicted class over the plane, with the test points on top.
+
+    `evaluations` are one seed's, the seed `splits` was drawn with.
+    """
     columns = min(2, len(evaluations))
     rows = math.ceil(len(evaluations) / columns)
     figure, axes_grid = plt.subplots(
@@ -148,17 +171,22 @@ def plot_decision_boundaries(
 
     for axes in list(axes_grid.flat)[len(evaluations) :]:
         axes.axis("off")
-    figure.suptitle("Decision boundaries on the held-out test points")
+    seed = evaluations[0].seed
+    figure.suptitle(f"Decision boundaries on the held-out test points (seed {seed})")
     figure.tight_layout()
     return figure
 
 
-def layer_series(history: pd.DataFrame, variant: str, prefix: str) -> pd.DataFrame:
-    """Epochs by layer: one column per layer index for metrics named prefix<i>."""
+def layer_series(
+    history: pd.DataFrame, variant: str, prefix: str, statistic: str = "mean"
+) -> pd.DataFrame:
+    """Epochs by layer, a statistic over seeds, for metrics named prefix<i>."""
     rows = history[
         (history["variant"] == variant) & history["metric"].str.startswith(prefix)
     ]
-    table = rows.pivot(index="epoch", columns="metric", values="value")
+    table = rows.pivot_table(
+        index="epoch", columns="metric", values="value", aggfunc=statistic
+    )
     table.columns = [int(name.removeprefix(prefix)) for name in table.columns]
     return table.sort_index(axis=1)
 
@@ -167,6 +195,8 @@ def plot_gradient_norms(history: pd.DataFrame, variant: str) -> Figure:
     """Mean kernel gradient norm of each Dense layer per epoch, on a log scale."""
     figure, axes = plt.subplots(figsize=(8, 4.5))
     norms = layer_series(history, variant, "gradient_norm_layer_")
+    lowest = layer_series(history, variant, "gradient_norm_layer_", "min")
+    highest = layer_series(history, variant, "gradient_norm_layer_", "max")
     colors = plt.get_cmap("viridis")(np.linspace(0, 0.9, len(norms.columns)))
 
     for color, layer in zip(colors, norms.columns, strict=True):
@@ -178,12 +208,16 @@ def plot_gradient_norms(history: pd.DataFrame, variant: str) -> Figure:
             linestyle="--" if is_output else "-",
             label="output" if is_output else f"hidden {layer}",
         )
+        axes.fill_between(
+            norms.index, lowest[layer], highest[layer], color=color, alpha=0.12
+        )
 
+    rows = history[history["variant"] == variant]
     axes.set(
         yscale="log",
         xlabel="epoch",
         ylabel="mean ‖∂loss/∂kernel‖₂",
-        title=f"{title_of(variant)}: gradient norm by layer",
+        title=f"{title_of(variant)}: gradient norm by layer ({seeds_note(rows)})",
     )
     axes.legend(fontsize="small", loc="center left", bbox_to_anchor=(1.01, 0.5))
     axes.grid(alpha=0.3, which="both")
@@ -196,10 +230,14 @@ def plot_first_epoch_gradients(history: pd.DataFrame) -> Figure:
 
     for variant in history["variant"].unique():
         norms = layer_series(history, variant, "gradient_norm_layer_").iloc[0]
-        axes.plot(
+        lowest = layer_series(history, variant, "gradient_norm_layer_", "min").iloc[0]
+        highest = layer_series(history, variant, "gradient_norm_layer_", "max").iloc[0]
+        axes.errorbar(
             norms.index,
             norms.to_numpy(),
+            yerr=[norms - lowest, highest - norms],
             marker="o",
+            capsize=3,
             color=VARIANT_COLORS[variant],
             label=title_of(variant),
         )
@@ -211,7 +249,7 @@ def plot_first_epoch_gradients(history: pd.DataFrame) -> Figure:
         xticklabels=[f"hidden {i}" for i in layers[:-1]] + ["output"],
         xlabel="layer (input side on the left)",
         ylabel="mean ‖∂loss/∂kernel‖₂ at epoch 1",
-        title="Gradient norm by layer in the first epoch",
+        title=f"Gradient norm by layer in the first epoch ({seeds_note(history)})",
     )
     axes.legend(fontsize="small")
     axes.grid(alpha=0.3, which="both")
@@ -252,6 +290,9 @@ def plot_unit_health(history: pd.DataFrame) -> Figure:
 
     for axes in list(axes_grid.flat)[len(variants) :]:
         axes.axis("off")
-    figure.suptitle("Hidden units that cannot pass a gradient (validation set)")
+    figure.suptitle(
+        "Hidden units that cannot pass a gradient (validation set, "
+        f"{seeds_note(history, band=False)})"
+    )
     figure.tight_layout()
     return figure

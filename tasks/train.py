@@ -44,6 +44,7 @@ class TrainedModel:
 
     variant: str
     seed: int
+    weights_seed: int
     history: dict[str, list[float]]
     model_bytes: bytes
     train_seconds: float
@@ -300,13 +301,13 @@ class ProgressArtifact:
             call.result()
 
 
-def progress_key(variant: str) -> str:
-    return f"train-progress-{variant}"
+def progress_key(variant: str, seed: int) -> str:
+    return f"train-progress-{variant}-seed-{seed}"
 
 
 @task(
     name="train-variant",
-    task_run_name="train-{variant.name}",
+    task_run_name="train-{variant.name}-seed-{seed}",
     cache_policy=stage_cache("tasks.train", "tasks.variants"),
     persist_result=True,
 )
@@ -318,11 +319,16 @@ def train_variant(
     n_classes: int,
     seed: int,
 ) -> TrainedModel:
-    """Train one variant on the training split, validating after every epoch."""
+    """Train one variant on one seed's training split, validating every epoch.
+
+    The variant's initial weights and Dropout masks come from a seed of its own,
+    derived from the repeat's `seed` and the variant's name.
+    """
     logger = get_run_logger()
+    weights_seed = variant_seed(seed, variant.name)
     progress = ProgressArtifact(
-        key=progress_key(variant.name),
-        description=f"Epochs of {variant.title} trained so far",
+        key=progress_key(variant.name, seed),
+        description=f"Epochs of {variant.title} (seed {seed}) trained so far",
     )
     report_every = max(1, training.epochs // 10)
 
@@ -330,9 +336,10 @@ def train_variant(
         progress.update(100.0 * epoch / training.epochs)
         if epoch % report_every == 0 or epoch == training.epochs:
             logger.info(
-                "%s epoch %d/%d: loss %.4f, accuracy %.4f, "
+                "%s seed %d epoch %d/%d: loss %.4f, accuracy %.4f, "
                 "val_loss %.4f, val_accuracy %.4f",
                 variant.name,
+                seed,
                 epoch,
                 training.epochs,
                 metrics["loss"],
@@ -344,22 +351,25 @@ def train_variant(
     started = time.perf_counter()
     try:
         model, history = fit_variant(
-            variant, train, validation, training, n_classes, seed, on_epoch_end
+            variant, train, validation, training, n_classes, weights_seed, on_epoch_end
         )
     finally:
         progress.finish()
     seconds = time.perf_counter() - started
     if len(history) < training.epochs:
         logger.warning(
-            "%s diverged: its training loss was %s at epoch %d; training stopped",
+            "%s seed %d diverged: its training loss was %s at epoch %d; "
+            "training stopped",
             variant.name,
+            seed,
             history["loss"].iloc[-1],
             len(history),
         )
-    logger.info("%s trained in %.1f s", variant.name, seconds)
+    logger.info("%s seed %d trained in %.1f s", variant.name, seed, seconds)
     return TrainedModel(
         variant=variant.name,
         seed=seed,
+        weights_seed=weights_seed,
         history=history.to_dict(orient="list"),
         model_bytes=model_to_bytes(model),
         train_seconds=seconds,

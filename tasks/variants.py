@@ -1,4 +1,4 @@
-"""The four networks of the study, as data: one spec per variant."""
+"""The networks of the study, as data: one spec per variant."""
 
 from __future__ import annotations
 
@@ -11,14 +11,15 @@ import keras
 class VariantSpec:
     """One network of the study.
 
-    `batch_norm_after` lists the hidden layers (1-based) followed by a
-    BatchNormalization layer; `dropout_rate` > 0 puts a Dropout layer before the
-    softmax output.
+    `batch_norm_before` and `batch_norm_after` list the hidden layers (1-based)
+    preceded or followed by a BatchNormalization layer; `dropout_rate` > 0 puts
+    a Dropout layer before the softmax output.
     """
 
     name: str
     title: str
     activation: str
+    batch_norm_before: tuple[int, ...] = ()
     batch_norm_after: tuple[int, ...] = ()
     dropout_rate: float = 0.0
     hidden_layers: int = 5
@@ -43,8 +44,21 @@ VARIANTS: dict[str, VariantSpec] = {
             batch_norm_after=(1,),
             dropout_rate=0.2,
         ),
+        # The placement the reference tried first and found worse; optional.
+        VariantSpec(
+            "relu-batchnorm-every-layer",
+            "ReLU + BatchNorm before every layer",
+            activation="relu",
+            batch_norm_before=(1, 2, 3, 4, 5),
+        ),
     )
 }
+DEFAULT_VARIANTS = [
+    "sigmoid",
+    "relu",
+    "relu-batchnorm",
+    "relu-batchnorm-dropout",
+]
 
 
 def build_model(
@@ -54,6 +68,10 @@ def build_model(
     layers: list[keras.layers.Layer] = [keras.Input(shape=(n_features,))]
 
     for index in range(1, spec.hidden_layers + 1):
+        if index in spec.batch_norm_before:
+            layers.append(
+                keras.layers.BatchNormalization(name=f"batchnorm_before_{index}")
+            )
         layers.append(
             keras.layers.Dense(
                 spec.units,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 import yaml
+from prefect.client.schemas.schedules import CronSchedule
 
 from tests.e2e.components import (
     POOL,
@@ -84,8 +85,14 @@ def test_the_weekly_run_is_scheduled_and_the_smoke_run_is_not(deployed):
     assert smoke["parameters"]["params"]["training"]["epochs"] <= 5
 
 
-def test_deploying_again_changes_nothing(deployed):
+def test_deploying_again_changes_nothing_and_drops_schedules_added_elsewhere(
+    deployed,
+):
     before = {name: on_server(deployed, name) for name in declared()}
+    with deployed.client() as client:
+        client.create_deployment_schedules(
+            before["smoke"]["id"], [(CronSchedule(cron="0 1 * * *"), True)]
+        )
 
     make_deploy(deployed)
     make_deploy(deployed)

@@ -119,7 +119,9 @@ def prefect_environment(folder: Path, api_url: str) -> dict[str, str]:
     return env
 
 
-def start(command: list[str], cwd: Path, env: dict[str, str], log: Path):
+def start(
+    command: list[str], cwd: Path, env: dict[str, str], log: Path
+) -> subprocess.Popen:
     """Start a process in a new process group, its output going to `log`."""
     with log.open("wb") as output:
         return subprocess.Popen(

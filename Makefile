@@ -1,11 +1,22 @@
 # Two commands matter: `make run` and `make test`. Both create the virtual
 # environment from pyproject.toml first if it is missing or out of date.
+# `make server`, `make deploy` and `make worker` run the deployments of
+# prefect.yaml on a local Prefect server (README: "Scheduled runs and the UI").
 
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 ARGS ?=
+
+# Where the Prefect server listens, and the API that deploy and worker talk to.
+HOST ?= 127.0.0.1
+PORT ?= 4200
+API_URL ?= http://$(HOST):$(PORT)/api
+POOL := vanishing-gradients
+# Prefect commands run from this folder, so they read [tool.prefect] in
+# pyproject.toml (analytics off); DO_NOT_TRACK also keeps the clients quiet.
+PREFECT := DO_NOT_TRACK=1 $(BIN)/prefect
 
 # The project is an application, not a package: install what pyproject.toml
 # lists (runtime and dev), never the project itself.
@@ -16,14 +27,14 @@ print("\n".join(project["dependencies"] + project["optional-dependencies"]["dev"
 endef
 export LIST_DEPENDENCIES
 
-.PHONY: run test bench lint format clean-cache
+.PHONY: run test bench lint format clean-cache server deploy worker
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip 2>&1 | grep -v "is ignored" || true
 	$(BIN)/python -c "$$LIST_DEPENDENCIES" > $(VENV)/requirements.txt
 	$(BIN)/python -m pip install --quiet -r $(VENV)/requirements.txt 2>&1 | grep -v "is ignored" || true
-	$(BIN)/python -c "import tasks, prefect, pandas, matplotlib, sklearn, pytest"
+	$(BIN)/python -c "import tasks, prefect, pandas, matplotlib, sklearn, pytest, playwright"
 	touch $(STAMP)
 
 run: $(STAMP)
@@ -31,6 +42,22 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(ARGS)
+
+# The port goes in through the settings, not --port: the UI asks the API at the
+# URL the settings give, which --port does not change. --no-prompt: no offer to
+# edit the Prefect profile, so `make run` keeps its temporary server.
+server: $(STAMP)
+	PREFECT_SERVER_API_HOST=$(HOST) PREFECT_SERVER_API_PORT=$(PORT) \
+		$(PREFECT) --no-prompt server start
+
+# PWD is the folder the deployments' pull step records (see prefect.yaml).
+deploy: $(STAMP)
+	PREFECT_API_URL=$(API_URL) $(PREFECT) work-pool inspect $(POOL) >/dev/null 2>&1 \
+		|| PREFECT_API_URL=$(API_URL) $(PREFECT) work-pool create $(POOL) --type process
+	PWD=$(CURDIR) PREFECT_API_URL=$(API_URL) $(PREFECT) --no-prompt deploy --all
+
+worker: $(STAMP)
+	PREFECT_API_URL=$(API_URL) $(PREFECT) worker start --pool $(POOL)
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.bench_training

@@ -185,14 +185,14 @@ def learned_sentence(row: pd.Series, classes: int, epochs: int) -> str:
     chance = 1 / classes
     accuracy = row["test_accuracy_mean"]
     if accuracy < chance + NEAR_CHANCE:
-        verdict = "stayed near chance: it did not learn the spirals"
+        verdict = "stayed near chance, so it did not learn the spirals"
     elif accuracy < 0.9:
         verdict = "learned part of the spirals"
     else:
         verdict = "learned the spirals"
     sentence = (
-        f"**{title(row['variant'])}** {verdict}: test accuracy "
-        f"{estimate_text(row, 'test_accuracy')} against chance {chance:.3f}"
+        f"**{title(row['variant'])}** {verdict} (test accuracy "
+        f"{estimate_text(row, 'test_accuracy')} against chance {chance:.3f})"
     )
     reached = row[f"{EPOCHS_TO}_reached"]
     if reached == 0:
@@ -263,10 +263,9 @@ def unit_health_sentence(history: pd.DataFrame, variant: str) -> str | None:
         measured = last_epoch_values(history, variant, prefix)
         if measured.empty:
             continue
-        seeds = measured["seed"].nunique()
-        where = "in any seed" if seeds > 1 else ""
+        every_seed = ", in every seed" if measured["seed"].nunique() > 1 else ""
         if measured["value"].max() == 0:
-            return f"{name}: at the last epoch, {none} {where}".rstrip() + "."
+            return f"{name}: at the last epoch{every_seed}, {none}."
         worst = measured.loc[measured["value"].idxmax()]
         layer = worst["metric"].removeprefix(prefix)
         return (
@@ -761,8 +760,12 @@ def render_report(
     ]
     classes = params.data.classes
     for variant in comparison.variants:
-        confusion = sum(e.confusion for e in evaluations if e.variant == variant)
-        matrix = pd.DataFrame(confusion, columns=[f"pred. {k}" for k in range(classes)])
+        confusions = [e.confusion for e in evaluations if e.variant == variant]
+        if not confusions:
+            continue
+        matrix = pd.DataFrame(
+            sum(confusions), columns=[f"pred. {k}" for k in range(classes)]
+        )
         matrix.insert(0, "true", range(classes))
         lines += [f"**{title(variant)}**", "", markdown_table(matrix), ""]
     lines += [

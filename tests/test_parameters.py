@@ -50,7 +50,9 @@ def test_defaults_are_the_reference_study():
         ({"variants": ["relu", "relu"]}, "more than once"),
         ({"variants": ["tanh"]}, "relu-batchnorm"),
         ({"training": {"learning_rate": 0}}, "greater than 0"),
-        ({"seeds": 3}, "Extra inputs are not permitted"),
+        ({"repeats": 3}, "Extra inputs are not permitted"),
+        ({"seeds": 0}, "greater than or equal to 1"),
+        ({"seeds": 1000}, "less than or equal to 100"),
     ],
 )
 def test_bad_parameters_are_refused_with_a_clear_message(update, message):
@@ -123,10 +125,19 @@ def test_an_unusable_output_folder_is_refused_before_any_work(
 
 def test_command_line_reproduces_non_default_parameters():
     params = StudyParameters.model_validate(
-        {"training": {"epochs": 7}, "variants": ["relu"], "seed": 3}
+        {"training": {"epochs": 7}, "variants": ["relu"], "seeds": 2, "seed": 3}
     )
 
     assert command_line(StudyParameters()) == "make run"
     assert command_line(params) == (
-        'make run ARGS="--training.epochs 7 --variants relu --seed 3"'
+        'make run ARGS="--training.epochs 7 --variants relu --seeds 2 --seed 3"'
     )
+    assert StudyParameters.model_validate(params.model_dump()) == params
+
+
+def test_seeds_repeat_from_the_first_seed_and_the_fifth_variant_is_optional():
+    params = StudyParameters(seed=7, seeds=3)
+
+    assert params.repeat_seeds == [7, 8, 9]
+    assert "relu-batchnorm-every-layer" not in StudyParameters().variants
+    assert StudyParameters(variants=["relu-batchnorm-every-layer"]).variants

@@ -1,7 +1,7 @@
 import keras
 import pytest
 
-from tasks.variants import VARIANTS, build_model
+from tasks.variants import DEFAULT_VARIANTS, VARIANTS, build_model
 
 # The layer stacks of the reference study, layer by layer: (type, units, activation)
 # for Dense, the type alone otherwise.
@@ -17,6 +17,10 @@ EXPECTED = {
     + RELU[1:]
     + [("Dropout",)]
     + OUTPUT,
+    "relu-batchnorm-every-layer": [
+        layer for dense in RELU for layer in [("BatchNormalization",), dense]
+    ]
+    + OUTPUT,
 }
 
 
@@ -28,6 +32,7 @@ def describe(layer: keras.layers.Layer) -> tuple:
 
 def test_the_registry_holds_exactly_the_four_study_variants():
     assert list(VARIANTS) == list(EXPECTED)
+    assert DEFAULT_VARIANTS == list(EXPECTED)[:4]
 
 
 @pytest.mark.parametrize("name", list(EXPECTED))

@@ -56,7 +56,7 @@ def deployed(e2e_server: PrefectServer) -> PrefectServer:
 
 @pytest.fixture(scope="session")
 def smoke_run(deployed: PrefectServer) -> SmokeRun:
-    """A 3-epoch run of the smoke deployment, done by a worker, written to tmp.
+    """A 3-epoch, 2-seed run of the smoke deployment, done by a worker, written to tmp.
 
     The worker starts in a folder of its own: the deployment's pull step, not the
     worker's folder, must lead it to the project's code.
@@ -67,7 +67,7 @@ def smoke_run(deployed: PrefectServer) -> SmokeRun:
         flow_run = client.create_flow_run_from_deployment(
             deployment.id,
             parameters={
-                "params": {"training": {"epochs": 3}},
+                "params": {"training": {"epochs": 3}, "seeds": 2},
                 "output_dir": str(output_dir),
             },
         )

@@ -19,6 +19,7 @@ from pydantic_settings import CliApp, SettingsError
 
 from tasks.compare import compare_variants
 from tasks.data import generate_data
+from tasks.drift import check_drift
 from tasks.evaluate import evaluate_variant
 from tasks.parameters import StudyParameters
 from tasks.publish import publish_report
@@ -105,6 +106,9 @@ def vanishing_gradients(
     run_folder = publish_report(
         params, splits, trained, evaluations, comparison, output_dir, started
     )
+
+    # Drift: the previous run of the same parameters, against this one.
+    check_drift(params, comparison, output_dir, run_folder)
 
     logger.info(
         "Summary over %d seed(s), 95%% intervals in brackets:\n%s",

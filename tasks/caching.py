@@ -5,10 +5,13 @@ from __future__ import annotations
 import importlib
 import inspect
 from dataclasses import dataclass
+from importlib import metadata
 from typing import Any
 
 from prefect.cache_policies import TASK_SOURCE, CachePolicy
 from prefect.utilities.hashing import hash_objects
+
+NUMERIC_PACKAGES = ("tensorflow", "keras", "numpy", "scikit-learn", "scipy", "pandas")
 
 
 @dataclass
@@ -63,6 +66,29 @@ class ModuleSource(CachePolicy):
         return hash_objects(sources, raise_on_failure=True)
 
 
+@dataclass
+class PackageVersions(CachePolicy):
+    """Key on the versions of the libraries that compute the study's numbers.
+
+    A scheduled rerun is there to see whether the results still hold when the
+    libraries change; after an upgrade it must train again, not reuse results.
+    """
+
+    packages: tuple[str, ...] = NUMERIC_PACKAGES
+
+    def compute_key(
+        self,
+        task_ctx: Any,
+        inputs: dict[str, Any],
+        flow_parameters: dict[str, Any],
+        **kwargs: Any,
+    ) -> str | None:
+        versions = {name: metadata.version(name) for name in self.packages}
+        return hash_objects(versions, raise_on_failure=True)
+
+
 def stage_cache(*modules: str) -> CachePolicy:
-    """Inputs, the task's source and the source of the modules it relies on."""
-    return StableInputs() + TASK_SOURCE + ModuleSource(modules=modules)
+    """Inputs, task source, helper modules' source and numerical library versions."""
+    return (
+        StableInputs() + TASK_SOURCE + ModuleSource(modules=modules) + PackageVersions()
+    )

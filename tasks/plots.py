@@ -34,11 +34,13 @@ def across_seeds(series: pd.DataFrame) -> pd.DataFrame:
     return series.groupby("epoch")["value"].agg(["mean", "min", "max"])
 
 
-def seeds_note(history: pd.DataFrame, band: bool = True) -> str:
+def seeds_note(history: pd.DataFrame, spread: str | None = "band") -> str:
+    """How a figure's values were drawn from the seeds, for its title."""
     seeds = history["seed"].nunique()
     if seeds == 1:
         return "one seed"
-    return f"mean of {seeds} seeds" + (", band from lowest to highest" if band else "")
+    note = f"mean of {seeds} seeds"
+    return note + (f", {spread} from lowest to highest" if spread else "")
 
 
 def plot_band(axes, band: pd.DataFrame, color, style: str = "-", label=None) -> None:
@@ -249,7 +251,8 @@ def plot_first_epoch_gradients(history: pd.DataFrame) -> Figure:
         xticklabels=[f"hidden {i}" for i in layers[:-1]] + ["output"],
         xlabel="layer (input side on the left)",
         ylabel="mean ‖∂loss/∂kernel‖₂ at epoch 1",
-        title=f"Gradient norm by layer in the first epoch ({seeds_note(history)})",
+        title="Gradient norm by layer in the first epoch "
+        f"({seeds_note(history, spread='bars')})",
     )
     axes.legend(fontsize="small")
     axes.grid(alpha=0.3, which="both")
@@ -292,7 +295,7 @@ def plot_unit_health(history: pd.DataFrame) -> Figure:
         axes.axis("off")
     figure.suptitle(
         "Hidden units that cannot pass a gradient (validation set, "
-        f"{seeds_note(history, band=False)})"
+        f"{seeds_note(history, spread=None)})"
     )
     figure.tight_layout()
     return figure

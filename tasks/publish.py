@@ -204,8 +204,10 @@ def publish_report(
     )
     point_latest_at(Path(output_dir), run_folder)
 
+    table = short_summary(comparison)
+    table.insert(0, "variant", comparison.variants)
     create_table_artifact(
-        table=json_records(short_summary(comparison)),
+        table=json_records(table),
         key=SUMMARY_KEY,
         description=(
             "One row per variant: means over seeds with 95% confidence intervals."

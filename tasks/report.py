@@ -15,7 +15,7 @@ from tasks.variants import VARIANTS
 EPOCHS_TO = threshold_column(0.95)
 # How close to chance a network must stay to count as not having learned.
 NEAR_CHANCE = 0.1
-# Dropout "adds little": its effect on test accuracy stays within this.
+# Dropout "adds little": its gain in test accuracy stays below this.
 LITTLE = 0.01
 
 METRIC_WORDS = {
@@ -48,7 +48,7 @@ def fmt(value: float, metric: str) -> str:
 
 
 def signed(value: float, metric: str) -> str:
-    return ("+" if value > 0 else "") + fmt(value, metric).replace("-", "−")
+    return ("+" if value > 0 else "") + fmt(value, metric)
 
 
 def interval(low: float, high: float, metric: str) -> str:
@@ -256,7 +256,7 @@ def unit_health_sentence(history: pd.DataFrame, variant: str) -> str | None:
         ),
         (
             "dead_fraction_layer_",
-            "of its units dead (zero for every validation point)",
+            "of its units dead, silent for every validation point",
             "no hidden unit was dead",
         ),
     ):
@@ -270,7 +270,7 @@ def unit_health_sentence(history: pd.DataFrame, variant: str) -> str | None:
         layer = worst["metric"].removeprefix(prefix)
         return (
             f"{name}: at the last epoch, hidden layer {layer} had the most, "
-            f"{worst['value']:.0%} {what} (seed {worst['seed']}); the mean over "
+            f"{worst['value']:.0%} {what}, in seed {worst['seed']}; the mean over "
             f"hidden layers and seeds was {measured['value'].mean():.0%}."
         )
     return None
@@ -450,7 +450,7 @@ def claims(comparison: Comparison, params: StudyParameters) -> pd.DataFrame:
         )
         if not math.isfinite(pair["ci_low"]):
             verdict = "not tested"
-        elif -LITTLE <= pair["ci_low"] and pair["ci_high"] <= LITTLE:
+        elif pair["ci_high"] <= LITTLE:
             verdict = "supported"
         else:
             verdict = "not supported"
@@ -458,8 +458,8 @@ def claims(comparison: Comparison, params: StudyParameters) -> pd.DataFrame:
             claim,
             reference,
             verdict,
-            f"{text}; counted as little if the whole interval lies within "
-            f"±{LITTLE:.2f}",
+            f"{text}; counted as little if the interval's upper end is at most "
+            f"+{LITTLE:.2f}",
         )
 
     claim = (

@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from flows.vanishing_gradients import vanishing_gradients
+from tasks.drift import DRIFT_KEY
 from tasks.parameters import StudyParameters
 from tasks.publish import REPORT_KEY, SUMMARY_KEY
 from tasks.train import progress_key
@@ -121,11 +122,18 @@ def test_short_run_writes_every_file_and_artifact(prefect_server, tmp_path):
 def test_runs_never_overwrite_each_other(prefect_server, tmp_path):
     short = {"training": {"epochs": 2}, "variants": ["relu"], "seeds": 1}
     _, first = run_study(tmp_path, **short)
-    _, second = run_study(tmp_path, **short)
+    state, second = run_study(tmp_path, **short)
 
     assert first != second
     assert (first / "report.md").exists() and (second / "report.md").exists()
     assert (tmp_path / "latest").resolve() == second.resolve()
+
+    # The second run is set against the first: same results, so no drift.
+    drift = pd.read_csv(second / "drift.csv")
+    assert not drift["drifted"].any() and set(drift["variant"]) == {"relu"}
+    artifacts = {a.key: a for a in artifacts_of(state) if a.key}
+    assert first.name in artifacts[DRIFT_KEY].data
+    assert "None of the" in artifacts[DRIFT_KEY].data
 
 
 def test_changing_a_parameter_retrains_only_what_it_changes(prefect_server, tmp_path):

@@ -8,6 +8,7 @@ import pytest
 from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId
 from prefect.client.schemas.objects import StateType
 
+from tasks.drift import DRIFT_KEY
 from tasks.publish import REPORT_KEY, SUMMARY_KEY
 from tests.e2e.components import PROJECT_ROOT, VARIANT_NAMES, tail
 
@@ -23,7 +24,7 @@ def test_a_worker_completes_a_run_of_the_smoke_deployment(deployed, smoke_run):
         f"{flow_run.state}\n{tail(smoke_run.worker_log)}"
     )
     assert flow_run.deployment_id == smoke.id
-    assert flow_run.parameters["params"] == {"training": {"epochs": 3}}
+    assert flow_run.parameters["params"] == {"training": {"epochs": 3}, "seeds": 2}
 
 
 def test_the_run_writes_to_the_given_folders_only(deployed, smoke_run):
@@ -55,3 +56,6 @@ def test_the_run_publishes_its_summary_table_and_report(deployed, smoke_run):
     rows = json.loads(summary.data)
     assert [row["variant"] for row in rows] == VARIANT_NAMES
     assert "](data:image/png;base64," in report.data
+    # The first run of these parameters in its folder: the drift baseline.
+    assert by_key[DRIFT_KEY].type == "markdown"
+    assert "this run is the baseline" in by_key[DRIFT_KEY].data

@@ -25,7 +25,7 @@ from tasks.variants import DEFAULT_VARIANTS, VARIANTS, build_model
 PARAMS = StudyParameters()
 SPLITS = split_spirals(make_spirals(PARAMS.data, PARAMS.seed), PARAMS.data, PARAMS.seed)
 CLASSES = PARAMS.data.classes
-REPEATS = 2
+REPEATS = 3
 uncached_training = train_variant.with_options(
     cache_policy=NO_CACHE, persist_result=False
 )

@@ -103,26 +103,32 @@ def activation_statistic(activation: str) -> tuple[str, Callable] | None:
     return None
 
 
+# Both take (..., points, units) and reduce the last two axes, so that one call
+# covers a stack of every hidden layer's outputs.
 def saturated(derivative: tf.Tensor, maximum: float) -> tf.Tensor:
-    return tf.reduce_mean(tf.cast(derivative < SATURATION_LEVEL * maximum, tf.float32))
+    below = tf.cast(derivative < SATURATION_LEVEL * maximum, tf.float32)
+    return tf.reduce_mean(below, axis=[-2, -1])
 
 
 def dead(outputs: tf.Tensor) -> tf.Tensor:
-    silent = tf.reduce_all(outputs <= 0, axis=0)
-    return tf.reduce_mean(tf.cast(silent, tf.float32))
+    silent = tf.reduce_all(outputs <= 0, axis=-2)
+    return tf.reduce_mean(tf.cast(silent, tf.float32), axis=-1)
 
 
-def cross_entropy(y_true: tf.Tensor, y_prob: tf.Tensor) -> tf.Tensor:
+def cross_entropy(labels: tf.Tensor, y_prob: tf.Tensor) -> tf.Tensor:
     """Keras' categorical cross-entropy of a softmax output, in one fused operation.
 
-    Like Keras, it works from the logits beneath the softmax, for accuracy; the
-    fused operation and its gradient take a few graph nodes where Keras' general
+    Like Keras, it works from the logits beneath the softmax, for accuracy. With
+    one-hot targets it equals the sparse form on the class labels; the fused
+    operation and its gradient take a few graph nodes where Keras' general
     version (any axis, masks, reductions) takes sixty.
     """
     if y_prob.op.type != "Softmax":
         raise ValueError(f"expected the output of a softmax, got {y_prob.op.type}")
     logits = y_prob.op.inputs[0]
-    losses, _ = tf.raw_ops.SoftmaxCrossEntropyWithLogits(features=logits, labels=y_true)
+    losses, _ = tf.raw_ops.SparseSoftmaxCrossEntropyWithLogits(
+        features=logits, labels=labels
+    )
     return tf.reduce_mean(losses)
 
 
@@ -130,7 +136,6 @@ def make_epoch_function(
     model: keras.Model,
     train: Subset,
     validation: Subset,
-    n_classes: int,
     batch_size: int,
     seed: int,
     shuffle: bool = True,
@@ -149,10 +154,8 @@ def make_epoch_function(
     """
     x_train = tf.constant(train.x, tf.float32)
     labels_train = tf.constant(train.y, tf.int64)
-    y_train = tf.one_hot(labels_train, n_classes)
     x_val = tf.constant(validation.x, tf.float32)
     labels_val = tf.constant(validation.y, tf.int64)
-    y_val = tf.one_hot(labels_val, n_classes)
     n_samples = len(train)
     steps = math.ceil(n_samples / batch_size)
     learning_rate = tf.constant(float(model.optimizer.learning_rate))
@@ -170,9 +173,8 @@ def make_epoch_function(
     probe = keras.Model(
         model.inputs, [layer.output for layer in hidden_layers] + [model.outputs[0]]
     )
-    statistics = [
-        activation_statistic(layer.activation.__name__) for layer in hidden_layers
-    ]
+    # Every hidden layer of a variant has the same activation and width.
+    statistic = activation_statistic(hidden_layers[0].activation.__name__)
 
     def accuracy_sum(labels: tf.Tensor, y_prob: tf.Tensor) -> tf.Tensor:
         hits = tf.equal(labels, tf.argmax(y_prob, axis=-1))
@@ -181,10 +183,10 @@ def make_epoch_function(
     def train_step(step, loss_sum, hits, gradient_norm_sum, order):
         batch = order[step * batch_size : (step + 1) * batch_size]
         x_batch = tf.gather(x_train, batch)
-        y_batch = tf.gather(y_train, batch)
+        labels_batch = tf.gather(labels_train, batch)
         with tf.GradientTape() as tape:
             y_prob = model(x_batch, training=True)
-            loss = cross_entropy(y_batch, y_prob)
+            loss = cross_entropy(labels_batch, y_prob)
         gradients = tape.gradient(loss, weights)
         # Plain SGD, w -= learning_rate * gradient, one fused operation per weight
         # (the one TensorFlow's own SGD used).
@@ -197,7 +199,7 @@ def make_epoch_function(
         return (
             step + 1,
             loss_sum + loss * tf.cast(tf.size(batch), tf.float32),
-            hits + accuracy_sum(tf.gather(labels_train, batch), y_prob),
+            hits + accuracy_sum(labels_batch, y_prob),
             gradient_norm_sum + tf.sqrt(2.0 * half_squared_norms),
             order,
         )
@@ -218,22 +220,26 @@ def make_epoch_function(
 
         *hidden_outputs, y_val_prob = probe(x_val, training=False)
         values = [
-            loss_sum / n_samples,
-            hits / n_samples,
-            cross_entropy(y_val, y_val_prob),
-            accuracy_sum(labels_val, y_val_prob) / len(validation),
-            *tf.unstack(gradient_norm_sum / steps),
+            tf.stack(
+                [
+                    loss_sum / n_samples,
+                    hits / n_samples,
+                    cross_entropy(labels_val, y_val_prob),
+                    accuracy_sum(labels_val, y_val_prob) / len(validation),
+                ]
+            ),
+            gradient_norm_sum / steps,
         ]
-        for outputs, statistic in zip(hidden_outputs, statistics, strict=True):
-            if statistic is not None:
-                values.append(statistic[1](outputs))
-        return tf.stack(values)
+        if statistic is not None:
+            values.append(statistic[1](tf.stack(hidden_outputs)))
+        return tf.concat(values, axis=0)
 
     names = ["loss", "accuracy", "val_loss", "val_accuracy"]
     names += [f"gradient_norm_layer_{i}" for i in range(1, len(kernels) + 1)]
-    for index, statistic in enumerate(statistics, start=1):
-        if statistic is not None:
-            names.append(f"val_{statistic[0]}_layer_{index}")
+    if statistic is not None:
+        names += [
+            f"val_{statistic[0]}_layer_{i}" for i in range(1, len(hidden_layers) + 1)
+        ]
 
     def run_epoch_inline(epoch: int) -> dict[str, float]:
         # The default executor hands each small operation to a thread pool;
@@ -262,9 +268,7 @@ def fit_variant(
     """
     model = build_model(variant, train.x.shape[1], n_classes, seed)
     compile_model(model, training)
-    run_epoch = make_epoch_function(
-        model, train, validation, n_classes, training.batch_size, seed
-    )
+    run_epoch = make_epoch_function(model, train, validation, training.batch_size, seed)
     rows = []
 
     for epoch in range(1, training.epochs + 1):

@@ -35,7 +35,6 @@ def test_one_epoch_matches_keras_fit(name):
         ours,
         SPLITS.train,
         SPLITS.validation,
-        3,
         TRAINING.batch_size,
         SEED,
         shuffle=False,
@@ -63,7 +62,7 @@ def test_one_epoch_matches_keras_fit(name):
 def test_gradient_norms_are_the_mean_over_the_epochs_steps():
     ours, reference = compiled("sigmoid"), compiled("sigmoid")
     metrics = make_epoch_function(
-        ours, SPLITS.train, SPLITS.validation, 3, 32, SEED, shuffle=False
+        ours, SPLITS.train, SPLITS.validation, 32, SEED, shuffle=False
     )(1)
 
     loss_fn = keras.losses.CategoricalCrossentropy()

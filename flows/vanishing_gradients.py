@@ -102,7 +102,7 @@ def vanishing_gradients(
     evaluations = [run.result() for run in evaluation_runs]
 
     # Comparison and publication.
-    comparison = compare_variants(trained, evaluations)
+    comparison = compare_variants(trained, evaluations, params.training.epochs)
     run_folder = publish_report(
         params, splits, trained, evaluations, comparison, output_dir, started
     )
@@ -111,8 +111,10 @@ def vanishing_gradients(
     check_drift(params, comparison, output_dir, run_folder)
 
     logger.info(
-        "Summary over %d seed(s), 95%% intervals in brackets:\n%s",
-        params.seeds,
+        "Summary %s:\n%s",
+        "of one seed, no intervals"
+        if params.seeds == 1
+        else f"over {params.seeds} seeds, 95% intervals in brackets",
         short_summary(comparison).to_string(index=False),
     )
     logger.info("Report: %s", (run_folder / "report.md").resolve())

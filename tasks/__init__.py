@@ -51,6 +51,20 @@ def _skip_graph_rewrites() -> None:
     tf.config.optimizer.set_experimental_options({"disable_meta_optimizer": True})
 
 
+def _drop_retracing_notices() -> None:
+    """Hide TensorFlow's notice that many functions were traced.
+
+    Every trained model compiles its own epoch function, once; TensorFlow counts
+    those as "retracing" of one function and warns that tracing is expensive.
+    """
+    import logging
+
+    logging.getLogger("tensorflow").addFilter(
+        lambda record: "triggered tf.function retracing" not in record.getMessage()
+    )
+
+
 _import_tensorflow_quietly()
 _use_cores_for_parallel_tasks()
 _skip_graph_rewrites()
+_drop_retracing_notices()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import pandas as pd
@@ -98,11 +99,24 @@ def run_row(model: TrainedModel, evaluation: Evaluation) -> dict:
     return row
 
 
-def summarize(runs: pd.DataFrame) -> pd.DataFrame:
+def possible_range(metric: str, epochs: int) -> tuple[float, float]:
+    """The values a metric can take, to keep its interval within them."""
+    if metric.endswith("accuracy"):
+        return 0.0, 1.0
+    if metric == "generalization_gap":
+        return -1.0, 1.0
+    if metric.startswith("epochs_to_"):
+        return 1.0, float(epochs)
+    return 0.0, math.inf
+
+
+def summarize(runs: pd.DataFrame, epochs: int) -> pd.DataFrame:
     """One row per variant: each metric's mean, std and 95% interval over seeds.
 
     An epoch threshold that some seeds never reached is summarized over the
-    seeds that did; `<threshold>_reached` counts them.
+    seeds that did; `<threshold>_reached` counts them. A Student-t interval
+    from few seeds can reach past what a metric can be (an accuracy above 1);
+    it is cut at the metric's possible range.
     """
     rows = []
     for variant, group in runs.groupby("variant", sort=False):
@@ -110,10 +124,11 @@ def summarize(runs: pd.DataFrame) -> pd.DataFrame:
         for metric in SUMMARY_METRICS:
             values = group[metric].astype("float64")
             result = estimate(values)
+            lowest, highest = possible_range(metric, epochs)
             row[f"{metric}_mean"] = result.mean
             row[f"{metric}_std"] = result.std
-            row[f"{metric}_ci_low"] = result.ci_low
-            row[f"{metric}_ci_high"] = result.ci_high
+            row[f"{metric}_ci_low"] = max(result.ci_low, lowest)
+            row[f"{metric}_ci_high"] = min(result.ci_high, highest)
             if metric.startswith("epochs_to_"):
                 row[f"{metric}_reached"] = int(values.notna().sum())
         row["diverged_runs"] = int(group["diverged_at_epoch"].notna().sum())
@@ -133,8 +148,15 @@ def verdict(difference) -> str:
     return NO_DIFFERENCE
 
 
-def compare_pairs(runs: pd.DataFrame) -> pd.DataFrame:
-    """Mean paired difference (after - before) per seed, for each strategy step."""
+def compare_pairs(runs: pd.DataFrame, epochs: int) -> pd.DataFrame:
+    """Mean paired difference (after - before) per seed, for each strategy step.
+
+    For epochs to a threshold, a seed where one network reached it and the other
+    never did is counted with `epochs + 1` for "never" (`censored` counts such
+    seeds): the true difference is at least that large, so the comparison is
+    conservative instead of losing the seed. Seeds where neither reached it drop
+    out.
+    """
     rows = []
     present = set(runs["variant"])
     by_seed = runs.pivot(index="seed", columns="variant")
@@ -142,21 +164,29 @@ def compare_pairs(runs: pd.DataFrame) -> pd.DataFrame:
         if before not in present or after not in present:
             continue
         for metric in PAIRED_METRICS:
-            values = by_seed[metric].astype("float64")
-            difference = paired_difference(values[before], values[after])
+            first = by_seed[metric][before].astype("float64")
+            second = by_seed[metric][after].astype("float64")
+            censored = 0
+            if metric.startswith("epochs_to_"):
+                one_never = first.isna() != second.isna()
+                censored = int(one_never.sum())
+                first = first.where(~one_never, first.fillna(epochs + 1))
+                second = second.where(~one_never, second.fillna(epochs + 1))
+            difference = paired_difference(first, second)
             rows.append(
                 {
                     "before": before,
                     "after": after,
                     "metric": metric,
                     "pairs": difference.n,
+                    "censored": censored,
                     "mean_difference": difference.mean,
                     "ci_low": difference.ci_low,
                     "ci_high": difference.ci_high,
                     "verdict": verdict(difference),
                 }
             )
-    columns = ["before", "after", "metric", "pairs", "mean_difference"]
+    columns = ["before", "after", "metric", "pairs", "censored", "mean_difference"]
     return pd.DataFrame(rows, columns=[*columns, "ci_low", "ci_high", "verdict"])
 
 
@@ -184,7 +214,7 @@ def tidy_history(trained: TrainedModel) -> pd.DataFrame:
     persist_result=True,
 )
 def compare_variants(
-    trained: list[TrainedModel], evaluations: list[Evaluation]
+    trained: list[TrainedModel], evaluations: list[Evaluation], epochs: int
 ) -> Comparison:
     """Per-run figures, their summary over seeds, and paired differences."""
     runs = pd.DataFrame(
@@ -199,8 +229,8 @@ def compare_variants(
 
     comparison = Comparison(
         runs=runs,
-        summary=summarize(runs),
-        paired=compare_pairs(runs),
+        summary=summarize(runs, epochs),
+        paired=compare_pairs(runs, epochs),
         history=pd.concat(
             [tidy_history(model) for model in trained], ignore_index=True
         ),

@@ -28,7 +28,7 @@ METRIC_WORDS = {
     "epochs_to_0.95": "epochs to 0.95 validation accuracy",
     "gradient_ratio_epoch_1": "first/last hidden gradient norm, epoch 1",
     "gradient_ratio_last_epoch": "first/last hidden gradient norm, last epoch",
-    "train_seconds": "training time (s)",
+    "train_seconds": "training wall time (s), tasks sharing the cores",
 }
 
 
@@ -48,6 +48,8 @@ def fmt(value: float, metric: str) -> str:
 
 
 def signed(value: float, metric: str) -> str:
+    if not math.isfinite(value):
+        return "—"
     return ("+" if value > 0 else "") + fmt(value, metric)
 
 
@@ -157,27 +159,42 @@ def difference_sentence(
     if pair["pairs"] == 0:
         return (
             f"{change}: {what} cannot be compared, since in no seed "
-            "did both networks reach 0.95 validation accuracy."
+            "did either network reach 0.95 validation accuracy."
         )
     size = fmt(abs(pair["mean_difference"]), metric)
-    seeds = f"{pair['pairs']} paired seed{'s' if pair['pairs'] > 1 else ''}"
+    seeds = f"{pair['pairs']} paired {plural(pair['pairs'], 'seed')}"
     bounds = (
         f"95% CI {signed(pair['ci_low'], metric)} to {signed(pair['ci_high'], metric)}"
     )
+    censored = ""
+    if pair.get("censored", 0):
+        censored = (
+            f" In {pair['censored']} of those {plural(pair['pairs'], 'seed')} only "
+            "one of the two networks reached it; the other's epochs were counted "
+            "as one more than the run had, so the true difference is at least "
+            "this large."
+        )
     if pair["verdict"] in ("higher", "lower"):
         verb = up if pair["verdict"] == "higher" else down
-        return f"{change} {verb} {what} by {size} on average over {seeds} ({bounds})."
+        return (
+            f"{change} {verb} {what} by {size} on average over {seeds} "
+            f"({bounds}).{censored}"
+        )
     if pair["verdict"] == NO_DIFFERENCE:
         return (
             f"{change} made no detectable difference to {what}: the mean "
             f"change over {seeds} was {signed(pair['mean_difference'], metric)} and "
-            f"its {bounds} contains 0."
+            f"its {bounds} contains 0.{censored}"
         )
     return (
         f"{change} changed {what} by "
         f"{signed(pair['mean_difference'], metric)} in the one seed run: with a "
         "single seed there is no interval, so no conclusion."
     )
+
+
+def plural(count: int, word: str) -> str:
+    return word if count == 1 else word + "s"
 
 
 def learned_sentence(row: pd.Series, classes: int, epochs: int) -> str:
@@ -329,6 +346,17 @@ def findings(comparison: Comparison, params: StudyParameters) -> dict[str, list[
         "adding Dropout",
         ["generalization_gap", "test_accuracy"],
     )
+    negative = summary.index[summary["generalization_gap_mean"] < 0].tolist()
+    if negative:
+        dropout.append(
+            f"The generalization gap was negative for {len(negative)} of "
+            f"{len(summary)} variants ({', '.join(title(v) for v in negative)}): "
+            "their validation accuracy beat their training accuracy. As in Keras, "
+            "training accuracy is averaged over the epoch's batches while the "
+            "weights still change (with Dropout active), and validation accuracy is "
+            "measured after the epoch, in inference mode; so without overfitting, "
+            "training accuracy lags."
+        )
 
     other = [
         sentence
@@ -380,11 +408,15 @@ def claims(comparison: Comparison, params: StudyParameters) -> pd.DataFrame:
 
     def paired_evidence(before: str, after: str, metric: str):
         pair = pair_row(comparison, before, after, metric)
+        if pair["pairs"] == 0:
+            return pair, "no seed where either network reached it"
         text = (
             f"paired difference {signed(pair['mean_difference'], metric)} "
             f"{interval(pair['ci_low'], pair['ci_high'], metric)} over "
-            f"{pair['pairs']} seeds"
+            f"{pair['pairs']} {plural(pair['pairs'], 'seed')}"
         )
+        if pair.get("censored", 0):
+            text += f" ({pair['censored']} with one network never reaching it)"
         return pair, text
 
     reference = "reference solution"
@@ -452,14 +484,16 @@ def claims(comparison: Comparison, params: StudyParameters) -> pd.DataFrame:
             verdict = "not tested"
         elif pair["ci_high"] <= LITTLE:
             verdict = "supported"
-        else:
+        elif pair["ci_low"] > LITTLE:
             verdict = "not supported"
+        else:
+            verdict = "not tested"
+            text += "; the interval is too wide to tell"
         add(
             claim,
             reference,
             verdict,
-            f"{text}; counted as little if the interval's upper end is at most "
-            f"+{LITTLE:.2f}",
+            f"{text}; little means the gain is at most +{LITTLE:.2f}",
         )
 
     claim = (
@@ -592,6 +626,7 @@ def paired_table(comparison: Comparison) -> pd.DataFrame:
                 "Change": f"{title(pair.before)} → {title(pair.after)}",
                 "Metric": METRIC_WORDS[pair.metric],
                 "Seeds": pair.pairs,
+                "Of which censored": pair.censored,
                 "Mean difference": signed(pair.mean_difference, pair.metric),
                 "95% CI": interval(pair.ci_low, pair.ci_high, pair.metric),
                 "Verdict": pair.verdict,
@@ -623,6 +658,28 @@ def parameters_table(params: StudyParameters) -> pd.DataFrame:
     ).astype(str)
 
 
+def seeds_sentence(seeds: int) -> str:
+    """How the figures were drawn from the seeds, and how far to trust them."""
+    if seeds == 1:
+        return (
+            "The study ran once, on one seed: its figures carry no confidence "
+            "interval, and a few thousandths of accuracy or a few epochs could "
+            "change with another seed."
+        )
+    sentence = (
+        f"The study ran {seeds} times, each seed with its own data set and initial "
+        "weights; every variant of a seed shared its data. Figures are means over "
+        "seeds with their 95% confidence interval in brackets (Student t, cut at "
+        "the range a metric can take)."
+    )
+    if seeds < 5:
+        sentence += (
+            f" With only {seeds} seeds the intervals are wide; 5 or more give "
+            "conclusions that hold."
+        )
+    return sentence
+
+
 def render_report(
     params: StudyParameters,
     comparison: Comparison,
@@ -643,11 +700,8 @@ def render_report(
         f"Run `{run_name}`. A network of 5 hidden Dense layers of 64 units learns "
         f"{params.data.classes} interleaved spirals. With sigmoid activations its "
         "gradients vanish; ReLU, BatchNormalization and Dropout are the remedies "
-        f"tried. The study ran {seeds} time{'s' if seeds > 1 else ''}, each seed "
-        "with its own data set and initial weights; every variant of a seed shared "
-        "its data. Figures are means over seeds with their 95% confidence interval "
-        "in brackets (Student t). Train and validation figures are from the last "
-        "epoch; test figures are from a test set no model saw during training.",
+        f"tried. {seeds_sentence(seeds)} Train and validation figures are from the "
+        "last epoch; test figures are from a test set no model saw during training.",
         "",
         markdown_table(short_summary(comparison)),
         "",

@@ -71,8 +71,8 @@ def comparison(seeds=(0, 1, 2), dead=0.0, sigmoid_norms=SIGMOID_NORMS, **changes
         runs[column] = runs[column].astype("Int64")
     return Comparison(
         runs=runs,
-        summary=summarize(runs),
-        paired=compare_pairs(runs),
+        summary=summarize(runs, epochs=100),
+        paired=compare_pairs(runs, epochs=100),
         history=pd.DataFrame(history),
     )
 
@@ -272,3 +272,35 @@ def test_table_cells_tell_missing_from_not_a_number():
     assert "| nan | — |" in table
     assert "| 1.5000 | 2 |" in table
     assert "1.23e+05" in table
+
+
+def test_a_threshold_reached_by_one_network_only_is_counted_not_dropped():
+    frame = comparison(relu={"epochs_to_0.95": [NEVER, NEVER, NEVER]})
+    pair = frame.paired[
+        (frame.paired["after"] == "relu-batchnorm")
+        & (frame.paired["metric"] == "epochs_to_0.95")
+    ].iloc[0]
+
+    # "Never" counts as epoch 101: 101 - 15, 101 - 12 and 101 - 14 epochs sooner.
+    assert (pair["pairs"], pair["censored"]) == (3, 3)
+    assert pair["mean_difference"] == pytest.approx(-(101 - 41 / 3))
+    assert "the true difference is at least this large" in text(frame)
+    assert verdict_on(frame, "BatchNorm converges faster") == "supported"
+
+
+def test_intervals_stay_within_what_a_metric_can_be():
+    frame = comparison(
+        relu={"test_accuracy": [0.999, 0.93, 1.0], "epochs_to_0.95": [2, 90, 3]}
+    )
+    relu = frame.summary.set_index("variant").loc["relu"]
+
+    assert relu["test_accuracy_ci_high"] == 1.0
+    assert relu["epochs_to_0.95_ci_low"] == 1.0
+
+
+def test_a_dropout_interval_too_wide_to_tell_tests_nothing():
+    wide = comparison(
+        relu_batchnorm_dropout={"test_accuracy": [0.95, 0.999, 0.93]},
+    )
+
+    assert verdict_on(wide, "Dropout adds little") == "not tested"

@@ -6,7 +6,11 @@ the parameters that can be changed from the command line.
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
 import sys
+import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
@@ -14,6 +18,7 @@ from typing import Annotated
 from prefect import flow
 from prefect.exceptions import ParameterTypeError
 from prefect.logging import get_run_logger
+from prefect.server.api.server import SubprocessASGIServer
 from pydantic import AfterValidator, ValidationError
 from pydantic_settings import CliApp, SettingsError
 
@@ -38,20 +43,28 @@ def usable_output_dir(output_dir: Path) -> Path:
             f"{latest} is not the link this project keeps there; move it away "
             "so that it is not replaced"
         )
+    runs = output_dir / "runs"
+    if runs.exists() and not runs.is_dir():
+        raise ValueError(f"{runs} exists and is not a folder")
+    target = runs if runs.is_dir() else output_dir
     try:
         output_dir.mkdir(parents=True, exist_ok=True)
+        # Writing is tried, not inferred from permissions, which root ignores.
+        with tempfile.TemporaryFile(dir=target):
+            pass
     except OSError as error:
-        raise ValueError(f"cannot create {output_dir}: {error.strerror}") from None
+        raise ValueError(f"cannot write to {target}: {error.strerror}") from None
     return output_dir
 
 
 OutputDir = Annotated[Path, AfterValidator(usable_output_dir)]
+DEFAULT_OUTPUT_DIR = Path("artifacts")
 
 
 @flow(name="vanishing-gradients")
 def vanishing_gradients(
     params: StudyParameters = StudyParameters(),
-    output_dir: OutputDir = Path("artifacts"),
+    output_dir: OutputDir = DEFAULT_OUTPUT_DIR,
 ) -> Path:
     """Train sigmoid and ReLU networks on spirals and compare how they learn.
 
@@ -131,15 +144,39 @@ def describe(error: ValidationError) -> str:
     return "\n".join(lines)
 
 
+def stop_now(signum: int, frame: object) -> None:
+    """Ctrl-C: end the run at once, with the temporary Prefect server.
+
+    Left to itself, an interrupted flow keeps its training threads running and
+    then retries, forever, to report to a server that Ctrl-C has already
+    stopped. Nothing is lost by stopping hard: a run's folder is written last
+    and `latest` moves only when it is complete.
+    """
+    sys.stderr.write(
+        "\nInterrupted: the run stops here. Earlier runs, artifacts/latest and "
+        "the cache are untouched.\n"
+    )
+    try:
+        for server in list(getattr(SubprocessASGIServer, "_instances", {}).values()):
+            with contextlib.suppress(Exception):
+                server.stop()
+    finally:
+        os._exit(128 + signum)
+
+
 def main(argv: list[str]) -> None:
     """Parse and validate the parameters, then run the study once."""
     try:
         params = CliApp.run(StudyParameters, cli_args=argv)
+        usable_output_dir(DEFAULT_OUTPUT_DIR)
     except ValidationError as error:
         sys.exit(f"Invalid parameters, nothing was run:\n{describe(error)}")
     except SettingsError as error:
         cause = f" ({error.__cause__})" if error.__cause__ else ""
         sys.exit(f"Invalid parameters, nothing was run:\n  {error}{cause}")
+    except ValueError as error:
+        sys.exit(f"Nothing was run: {error}")
+    signal.signal(signal.SIGINT, stop_now)
     try:
         vanishing_gradients(params=params)
     except ParameterTypeError as error:

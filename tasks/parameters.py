@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from tasks.variants import DEFAULT_VARIANTS, VARIANTS
 
@@ -102,11 +102,12 @@ class StudyParameters(BaseModel):
     def repeat_seeds(self) -> list[int]:
         return list(range(self.seed, self.seed + self.seeds))
 
-    @model_validator(mode="after")
-    def _check_variants_unique(self) -> Self:
-        if len(set(self.variants)) != len(self.variants):
-            raise ValueError(f"variants are listed more than once: {self.variants}")
-        return self
+    @field_validator("variants")
+    @classmethod
+    def _check_variants_unique(cls, variants: list[str]) -> list[str]:
+        if len(set(variants)) != len(variants):
+            raise ValueError(f"variants are listed more than once: {variants}")
+        return variants
 
 
 def command_line(params: StudyParameters) -> str:

@@ -217,11 +217,20 @@ def plot_gradient_norms(history: pd.DataFrame, variant: str) -> Figure:
 
     rows = history[history["variant"] == variant]
     axes.set(
-        yscale="log",
         xlabel="epoch",
         ylabel="mean ‖∂loss/∂kernel‖₂",
         title=f"{title_of(variant)}: gradient norm by layer ({seeds_note(rows)})",
     )
+    if norms.empty:
+        axes.text(
+            0.5,
+            0.5,
+            "no finite gradient norm: training diverged",
+            ha="center",
+            transform=axes.transAxes,
+        )
+        return figure
+    axes.set_yscale("log")
     axes.legend(fontsize="small", loc="center left", bbox_to_anchor=(1.01, 0.5))
     axes.grid(alpha=0.3, which="both")
     return figure
@@ -232,7 +241,10 @@ def plot_first_epoch_gradients(history: pd.DataFrame) -> Figure:
     figure, axes = plt.subplots(figsize=(8, 4.5))
 
     for variant in history["variant"].unique():
-        norms = layer_series(history, variant, "gradient_norm_layer_").iloc[0]
+        table = layer_series(history, variant, "gradient_norm_layer_")
+        if table.empty or table.index[0] != 1:
+            continue  # every seed diverged in epoch 1: no finite norm to show
+        norms = table.iloc[0]
         lowest = layer_series(history, variant, "gradient_norm_layer_", "min").iloc[0]
         highest = layer_series(history, variant, "gradient_norm_layer_", "max").iloc[0]
         axes.errorbar(
@@ -245,7 +257,7 @@ def plot_first_epoch_gradients(history: pd.DataFrame) -> Figure:
             label=title_of(variant),
         )
 
-    layers = sorted(norms.index)
+    layers = list(range(1, hidden_layer_count(history) + 2))
     axes.set(
         yscale="log",
         xticks=layers,
@@ -258,6 +270,11 @@ def plot_first_epoch_gradients(history: pd.DataFrame) -> Figure:
     axes.legend(fontsize="small")
     axes.grid(alpha=0.3, which="both")
     return figure
+
+
+def hidden_layer_count(history: pd.DataFrame) -> int:
+    metrics = history["metric"].unique()
+    return sum(m.startswith("gradient_norm_layer_") for m in metrics) - 1
 
 
 def plot_unit_health(history: pd.DataFrame) -> Figure:

@@ -130,7 +130,6 @@ def publish_report(
     """Write the run folder (tables, plots, models, reports, run.json) and artifacts."""
     logger = get_run_logger()
     run_name = flow_run.get_name() or "local"
-    run_folder = new_run_folder(Path(output_dir), run_name)
     history = comparison.history
     first_seed = params.seed
     classes = params.data.classes
@@ -154,6 +153,8 @@ def publish_report(
         "unit_health": plots.plot_unit_health(history),
     }
     images = {name: png_bytes(figure) for name, figure in figures.items()}
+    # The folder is made once everything in it can be drawn.
+    run_folder = new_run_folder(Path(output_dir), run_name)
     for name, image in images.items():
         (run_folder / f"{name}.png").write_bytes(image)
 

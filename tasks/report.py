@@ -59,7 +59,7 @@ def interval(low: float, high: float, metric: str) -> str:
     return f"[{fmt(low, metric)}, {fmt(high, metric)}]"
 
 
-def estimate_text(row: pd.Series, metric: str) -> str:
+def estimate_text(row: pd.Series, metric: str, with_reached: bool = True) -> str:
     """`mean [low, high]` of a summary row's metric; `never` if no seed reached."""
     mean = row[f"{metric}_mean"]
     reached = row.get(f"{metric}_reached")
@@ -70,7 +70,7 @@ def estimate_text(row: pd.Series, metric: str) -> str:
         text += " " + interval(
             row[f"{metric}_ci_low"], row[f"{metric}_ci_high"], metric
         )
-    if reached is not None and reached < row["seeds"]:
+    if with_reached and reached is not None and reached < row["seeds"]:
         text += f" ({reached}/{row['seeds']} seeds reached it)"
     return text
 
@@ -217,7 +217,7 @@ def learned_sentence(row: pd.Series, classes: int, epochs: int) -> str:
     else:
         sentence += (
             f"; it reached 0.95 validation accuracy in {reached} of {row['seeds']} "
-            f"seeds, after {estimate_text(row, EPOCHS_TO)} epochs"
+            f"seeds, after {estimate_text(row, EPOCHS_TO, with_reached=False)} epochs"
         )
     if row["diverged_runs"]:
         sentence += (
@@ -305,10 +305,24 @@ def findings(comparison: Comparison, params: StudyParameters) -> dict[str, list[
         return [learned_sentence(summary.loc[variant], classes, epochs)]
 
     def differences(before: str, after: str, change: str, metrics: list[str]):
+        if before not in present or after not in present:
+            return []
+        diverged = summary.loc[[before, after], "diverged_runs"]
+        if (diverged == summary.loc[[before, after], "seeds"]).any():
+            return [
+                f"{title(before)} and {title(after)} are not compared: one of them "
+                "diverged in every seed."
+            ]
         sentences = [
             difference_sentence(comparison, before, after, metric, change)
             for metric in metrics
         ]
+        if diverged.any():
+            sentences.append(
+                f"These comparisons include {diverged.sum()} diverged "
+                f"{plural(diverged.sum(), 'run')}: training stopped when the loss "
+                "became non-finite."
+            )
         return [sentence for sentence in sentences if sentence]
 
     activation = learned("sigmoid") + learned("relu")
@@ -366,15 +380,15 @@ def findings(comparison: Comparison, params: StudyParameters) -> dict[str, list[
         )
         if sentence
     ]
-    if len(comparison.seeds) > 1:
-        spread = summary["test_accuracy_std"]
+    spread = summary["test_accuracy_std"]
+    if len(comparison.seeds) > 1 and spread.max() > spread.min():
         widest = spread.idxmax()
         other.append(
             f"From seed to seed, test accuracy varied most for {title(widest)} "
             f"(standard deviation {spread[widest]:.3f}) and least for "
             f"{title(spread.idxmin())} ({spread.min():.3f})."
         )
-    else:
+    elif len(comparison.seeds) == 1:
         other.append(
             "This run has one seed: the figures carry no interval, and differences "
             "of a few thousandths or a few epochs could change with another seed."
@@ -404,6 +418,13 @@ def claims(comparison: Comparison, params: StudyParameters) -> pd.DataFrame:
         absent = [v for v in variants if v not in present]
         if absent:
             return "not run: add " + ", ".join(absent) + " to --variants"
+        diverged = [
+            v
+            for v in variants
+            if summary.loc[v, "diverged_runs"] == summary.loc[v, "seeds"]
+        ]
+        if diverged:
+            return "diverged in every seed: " + ", ".join(map(title, diverged))
         return None
 
     def paired_evidence(before: str, after: str, metric: str):

@@ -58,7 +58,7 @@ def test_single_seed_runs_use_the_stated_tolerances():
     table = drift_table(before, after)
 
     assert drifted(table) == {"epochs_to_0.95", "gradient_ratio_epoch_1"}
-    assert table["drifts_when"].str.contains("one seed").all()
+    assert table["drifts_when"].str.contains("no interval").all()
 
 
 def test_a_threshold_reached_once_and_never_again_drifts():
@@ -74,6 +74,14 @@ def test_previous_run_is_the_latest_complete_one_with_the_same_parameters(tmp_pa
     write_run(tmp_path, "c", StudyParameters(seeds=3), finished="2026-03-01T00:00:00")
     write_run(tmp_path, "d", params, finished=None)  # never finished
     current = write_run(tmp_path, "e", params, finished="2026-04-01T00:00:00")
+    for name, damaged in [("f", "null"), ("g", '["finished"]'), ("h", "{")]:
+        write_run(tmp_path, name, params, finished="2026-05-01T00:00:00")
+        (tmp_path / "runs" / name / "run.json").write_text(damaged)
+    record = json.loads((tmp_path / "runs" / "b" / "run.json").read_text())
+    write_run(tmp_path, "i", params, finished="2026-05-01T00:00:00")
+    (tmp_path / "runs" / "i" / "run.json").write_text(
+        json.dumps({**record, "finished": 12345})
+    )
 
     assert previous_run(tmp_path, params, current).name == "b"
     assert previous_run(tmp_path, StudyParameters(seeds=4), current) is None

@@ -75,7 +75,7 @@ def test_the_command_line_refuses_bad_parameters_before_any_work():
     [
         (["--variants", '["relu"'], "Missing end delimiter"),
         (["--training", '{"epochs": 1'], 'field "training"'),
-        (["--variants", "relu,relu"], "parameters: Value error, variants are listed"),
+        (["--variants", "relu,relu"], "--variants: Value error, variants are listed"),
         (["--variants", "tanh"], "--variants: Input should be"),
     ],
 )
@@ -100,13 +100,18 @@ def test_the_flow_refuses_bad_parameters_before_any_work(prefect_server, tmp_pat
     assert list(tmp_path.iterdir()) == []
 
 
-@pytest.mark.parametrize("obstacle", ["file", "latest-directory", "latest-file"])
+@pytest.mark.parametrize(
+    "obstacle", ["file", "latest-directory", "latest-file", "runs-file"]
+)
 def test_an_unusable_output_folder_is_refused_before_any_work(
     prefect_server, tmp_path, obstacle
 ):
     output_dir = tmp_path / "out"
     if obstacle == "file":
         output_dir.write_text("not a folder")
+    elif obstacle == "runs-file":
+        output_dir.mkdir()
+        (output_dir / "runs").write_text("x")
     else:
         output_dir.mkdir()
         latest = output_dir / "latest"
@@ -121,6 +126,20 @@ def test_an_unusable_output_folder_is_refused_before_any_work(
     assert "output_dir" in state.message
     assert task_runs_of(state) == []
     assert sorted(tmp_path.rglob("*")) == before
+
+
+def test_the_command_line_refuses_an_unusable_artifacts_folder(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "artifacts").mkdir()
+    (tmp_path / "artifacts" / "latest").write_text("mine")
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--training.epochs", "1"])
+
+    assert "Nothing was run: artifacts/latest is not the link" in str(
+        exit_info.value.code
+    )
+    assert (tmp_path / "artifacts" / "latest").read_text() == "mine"
 
 
 def test_command_line_reproduces_non_default_parameters():

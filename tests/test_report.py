@@ -304,3 +304,21 @@ def test_a_dropout_interval_too_wide_to_tell_tests_nothing():
     )
 
     assert verdict_on(wide, "Dropout adds little") == "not tested"
+
+
+def test_a_variant_that_diverged_in_every_seed_is_not_compared():
+    frame = comparison()
+    runs = frame.runs.assign(
+        diverged_at_epoch=[2 if v == "relu" else None for v in frame.runs["variant"]]
+    )
+    runs["diverged_at_epoch"] = runs["diverged_at_epoch"].astype("Int64")
+    diverged = Comparison(
+        runs=runs,
+        summary=summarize(runs, epochs=100),
+        paired=compare_pairs(runs, epochs=100),
+        history=frame.history,
+    )
+
+    assert "Sigmoid and ReLU are not compared" in text(diverged)
+    assert verdict_on(diverged, "ReLU fixes it") == "not tested"
+    assert verdict_on(diverged, "BatchNorm converges faster") == "not tested"

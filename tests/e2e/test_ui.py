@@ -30,10 +30,15 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 PAGE_TIMEOUT_MS = 30_000
-# Every image on the page has arrived and decoded (or failed to).
-IMAGES_SETTLED = """
-expected => document.images.length >= expected
-    && [...document.images].every(image => image.complete)
+# The natural widths of the page's images, once every one has arrived and
+# decoded (or failed to), read in the same step: the UI may re-render the report
+# between two separate queries.
+SETTLED_IMAGE_WIDTHS = """
+expected => {
+    const images = [...document.images];
+    const settled = images.length >= expected && images.every(i => i.complete);
+    return settled ? images.map(i => i.naturalWidth) : null;
+}
 """
 
 
@@ -91,10 +96,7 @@ def test_the_report_page_shows_every_plot(page, ui, artifacts, run_folder):
     assert embedded > 0, "the report artifact embeds no image"
 
     page.goto(f"{ui}/artifacts/artifact/{report.id}")
-    page.wait_for_function(IMAGES_SETTLED, arg=embedded)
-    widths = page.eval_on_selector_all(
-        "img", "images => images.map(i => i.naturalWidth)"
-    )
+    widths = page.wait_for_function(SETTLED_IMAGE_WIDTHS, arg=embedded).json_value()
     page.screenshot(path=run_folder / "ui-report.png", full_page=True)
 
     assert len(widths) >= embedded

@@ -9,6 +9,7 @@ import os
 import platform
 import subprocess
 from datetime import UTC, datetime
+from functools import partial
 from importlib import metadata
 from pathlib import Path
 
@@ -134,25 +135,32 @@ def publish_report(
     first_seed = params.seed
     classes = params.data.classes
 
-    figures = {
-        "dataset": plots.plot_dataset(splits[first_seed], first_seed),
-        "validation_accuracy": plots.plot_validation_accuracy(history, classes),
+    # Each figure is drawn, turned into a PNG and closed before the next: a
+    # dozen open figures at once hold tens of megabytes of canvases.
+    drawings = {
+        "dataset": partial(plots.plot_dataset, splits[first_seed], first_seed),
+        "validation_accuracy": partial(
+            plots.plot_validation_accuracy, history, classes
+        ),
         **{
-            f"curves_{variant}": plots.plot_training_curves(history, variant, classes)
+            f"curves_{variant}": partial(
+                plots.plot_training_curves, history, variant, classes
+            )
             for variant in comparison.variants
         },
-        "decision_boundaries": plots.plot_decision_boundaries(
+        "decision_boundaries": partial(
+            plots.plot_decision_boundaries,
             [e for e in evaluations if e.decision_grid is not None],
             splits[first_seed],
         ),
-        "gradients_epoch_1": plots.plot_first_epoch_gradients(history),
+        "gradients_epoch_1": partial(plots.plot_first_epoch_gradients, history),
         **{
-            f"gradients_{variant}": plots.plot_gradient_norms(history, variant)
+            f"gradients_{variant}": partial(plots.plot_gradient_norms, history, variant)
             for variant in comparison.variants
         },
-        "unit_health": plots.plot_unit_health(history),
+        "unit_health": partial(plots.plot_unit_health, history),
     }
-    images = {name: png_bytes(figure) for name, figure in figures.items()}
+    images = {name: png_bytes(draw()) for name, draw in drawings.items()}
     # The folder is made once everything in it can be drawn.
     run_folder = new_run_folder(Path(output_dir), run_name)
     for name, image in images.items():

@@ -402,6 +402,20 @@ def findings(comparison: Comparison, params: StudyParameters) -> dict[str, list[
     }
 
 
+def direction_verdict(pair: pd.Series, expected: str) -> str:
+    """A claim that a change moves a metric one way, judged by its paired interval.
+
+    Supported when the interval lies wholly on the `expected` side of zero; not
+    supported when it lies on the other side or contains zero; not tested when
+    there is no interval (one seed, or no pairs).
+    """
+    if pair["verdict"] == expected:
+        return "supported"
+    if pair["verdict"] in ("higher", "lower", NO_DIFFERENCE):
+        return "not supported"
+    return "not tested"
+
+
 def claims(comparison: Comparison, params: StudyParameters) -> pd.DataFrame:
     """Each claim of the reference study and of the literature, checked."""
     summary = comparison.summary.set_index("variant", drop=False)
@@ -480,11 +494,7 @@ def claims(comparison: Comparison, params: StudyParameters) -> pd.DataFrame:
         add(claim, reference, "not tested", reason)
     else:
         pair, text = paired_evidence("relu", "relu-batchnorm", EPOCHS_TO)
-        verdict = {
-            "lower": "supported",
-            "higher": "not supported",
-            NO_DIFFERENCE: "not supported",
-        }.get(pair["verdict"], "not tested")
+        verdict = direction_verdict(pair, expected="lower")
         add(
             claim,
             reference,
@@ -527,11 +537,7 @@ def claims(comparison: Comparison, params: StudyParameters) -> pd.DataFrame:
         pair, text = paired_evidence(
             "relu-batchnorm", "relu-batchnorm-every-layer", EPOCHS_TO
         )
-        verdict = {
-            "higher": "supported",
-            "lower": "not supported",
-            NO_DIFFERENCE: "not supported",
-        }.get(pair["verdict"], "not tested")
+        verdict = direction_verdict(pair, expected="higher")
         add(
             claim,
             reference,

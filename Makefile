@@ -40,7 +40,13 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/python -m flows.vanishing_gradients $(ARGS)
 
+# The browser test (tests/e2e) drives Debian's Chromium: installed when missing
+# and make runs as root, otherwise named; the rest of the suite runs either way.
 test: $(STAMP)
+	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] \
+		&& command -v apt-get >/dev/null \
+		&& apt-get update -qq && apt-get install -y -qq chromium >/dev/null; } \
+		|| echo "Chromium is missing; the browser test will fail: sudo apt-get install chromium"
 	$(BIN)/python -m pytest $(ARGS)
 
 # The port goes in through the settings, not --port: the UI asks the API at the

@@ -287,9 +287,9 @@ def plot_unit_health(history: pd.DataFrame) -> Figure:
     )
 
     for axes, variant in zip(axes_grid.flat, variants, strict=False):
-        for prefix, label in (
-            ("saturated_fraction_layer_", "saturated fraction"),
-            ("dead_fraction_layer_", "dead-unit fraction"),
+        for prefix, label, state in (
+            ("saturated_fraction_layer_", "saturated fraction", "saturated"),
+            ("dead_fraction_layer_", "dead-unit fraction", "dead"),
         ):
             fractions = layer_series(history, variant, prefix)
             if fractions.empty:
@@ -305,6 +305,15 @@ def plot_unit_health(history: pd.DataFrame) -> Figure:
                     label=f"hidden {layer}",
                 )
             axes.set(ylabel=label)
+            if fractions.max().max() == 0:
+                # Every layer's line lies on zero, under the last one drawn.
+                axes.text(
+                    0.5,
+                    0.5,
+                    f"no unit {state} in any layer, at any epoch",
+                    ha="center",
+                    transform=axes.transAxes,
+                )
         axes.set(xlabel="epoch", title=title_of(variant), ylim=(-0.02, 1.02))
         axes.legend(fontsize="x-small", ncol=2)
         axes.grid(alpha=0.3)

@@ -75,7 +75,7 @@ def vanishing_gradients(
     logger = get_run_logger()
     started = datetime.now(UTC)
     logger.info(
-        "Training %d variants on %d seeds: %d training runs",
+        "Training %d variants × %d seeds = %d models",
         len(params.variants),
         params.seeds,
         len(params.variants) * params.seeds,

@@ -120,12 +120,15 @@ def drift_markdown(table: pd.DataFrame | None, previous: Path | None) -> str:
             "compared with.\n"
         )
     moved = table[table["drifted"]]
+    limit = "the previous run's 95% interval, or the tolerance where it had none"
     verdict = (
-        f"{len(moved)} of {len(table)} figures moved beyond the previous run's range."
+        f"{len(moved)} of {len(table)} figures moved beyond {limit}."
         if len(moved)
-        else f"None of the {len(table)} figures moved beyond the previous run's range."
+        else f"None of the {len(table)} figures moved beyond {limit}."
     )
     shown = table.assign(drifted=table["drifted"].map({True: "**yes**", False: "no"}))
+    # A single-seed run has no interval: its bounds show as a dash, not nan.
+    shown = shown.astype(object).where(shown.notna(), None)
     return "\n".join(
         [
             "# Drift",

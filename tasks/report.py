@@ -41,16 +41,21 @@ def fmt(value: float, metric: str) -> str:
     if not math.isfinite(value):
         return str(value)
     if metric.startswith("gradient_ratio"):
-        return f"{value:.2g}"
-    if metric.startswith("epochs_to") or metric == "train_seconds":
-        return f"{value:.1f}"
-    return f"{value:.3f}"
+        # Two significant digits, trailing zeros kept: 1.0, not 1, beside 1.1.
+        text = f"{value:#.2g}".rstrip(".")
+    elif metric.startswith("epochs_to") or metric == "train_seconds":
+        text = f"{value:.1f}"
+    else:
+        text = f"{value:.3f}"
+    # A value that rounds to zero reads 0.000, whichever side it came from.
+    return text.removeprefix("-") if float(text) == 0 else text
 
 
 def signed(value: float, metric: str) -> str:
     if not math.isfinite(value):
         return "—"
-    return ("+" if value > 0 else "") + fmt(value, metric)
+    text = fmt(value, metric)
+    return "+" + text if value > 0 and float(text) != 0 else text
 
 
 def interval(low: float, high: float, metric: str) -> str:
@@ -860,7 +865,11 @@ def render_report(
         "## Paired comparisons",
         "",
         "Each change against the network it modifies, seed by seed (after minus "
-        "before). Epochs to 0.95 are compared over the seeds where both reached it.",
+        "before). For epochs to 0.95, a seed where only one of the two networks "
+        "reached it counts the other's as one epoch more than the run had "
+        f"({params.training.epochs + 1}); such seeds are counted as censored, and "
+        "the true difference is at least as large as the one shown. Seeds where "
+        "neither reached it are left out.",
         "",
         markdown_table(paired_table(comparison)),
         "",

@@ -288,9 +288,12 @@ class ProgressArtifact:
     Each update is an API call of tens of milliseconds, as long as several
     epochs, so calls go out from a background thread, in order, at most every
     PROGRESS_INTERVAL seconds. `finish` sets 100 % and waits for the calls.
+
+    It has no key: it belongs on its task run's page, not among the study's
+    results on the Artifacts page, which would list every (variant, seed).
     """
 
-    def __init__(self, key: str, description: str) -> None:
+    def __init__(self, description: str) -> None:
         # The calls need the task run's context to attach the artifact to it.
         self._context = contextvars.copy_context()
         self._sender = ThreadPoolExecutor(max_workers=1)
@@ -300,7 +303,6 @@ class ProgressArtifact:
                 self._context.run,
                 create_progress_artifact,
                 progress=0.0,
-                key=key,
                 description=description,
             )
         ]
@@ -321,10 +323,6 @@ class ProgressArtifact:
         self._sender.shutdown(wait=True)
         for call in self._calls:
             call.result()
-
-
-def progress_key(variant: str, seed: int) -> str:
-    return f"train-progress-{variant}-seed-{seed}"
 
 
 @task(
@@ -349,7 +347,6 @@ def train_variant(
     logger = get_run_logger()
     weights_seed = variant_seed(seed, variant.name)
     progress = ProgressArtifact(
-        key=progress_key(variant.name, seed),
         description=f"Epochs of {variant.title} (seed {seed}) trained so far",
     )
     report_every = max(1, training.epochs // 10)

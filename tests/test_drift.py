@@ -59,6 +59,8 @@ def test_single_seed_runs_use_the_stated_tolerances():
 
     assert drifted(table) == {"epochs_to_0.95", "gradient_ratio_epoch_1"}
     assert table["drifts_when"].str.contains("no interval").all()
+    shown = drift_markdown(table, Path("x"))
+    assert "nan" not in shown and "| — | — |" in shown
 
 
 def test_a_threshold_reached_once_and_never_again_drifts():

@@ -10,9 +10,8 @@ from flows.vanishing_gradients import vanishing_gradients
 from tasks.drift import DRIFT_KEY
 from tasks.parameters import StudyParameters
 from tasks.publish import REPORT_KEY, SUMMARY_KEY
-from tasks.train import progress_key
 from tasks.variants import VARIANTS
-from tests.helpers import artifacts_of, task_states_of
+from tests.helpers import artifacts_of, task_runs_of, task_states_of
 
 VARIANT_NAMES = ["sigmoid", "relu", "relu-batchnorm", "relu-batchnorm-dropout"]
 FIGURES = [
@@ -104,7 +103,9 @@ def test_short_run_writes_every_file_and_artifact(prefect_server, tmp_path):
     assert html.count('src="data:image/png;base64,') == len(FIGURES)
     assert "<table>" in html and "http://" not in html and "https://" not in html
 
-    artifacts = {a.key: a for a in artifacts_of(state) if a.key}
+    published = artifacts_of(state)
+    artifacts = {a.key: a for a in published if a.key}
+    assert set(artifacts) == {SUMMARY_KEY, REPORT_KEY, DRIFT_KEY}
     assert artifacts[SUMMARY_KEY].type == "table"
     table = json.loads(artifacts[SUMMARY_KEY].data)
     assert [row["Variant"] for row in table] == [
@@ -112,11 +113,16 @@ def test_short_run_writes_every_file_and_artifact(prefect_server, tmp_path):
     ]
     assert artifacts[REPORT_KEY].type == "markdown"
     assert artifacts[REPORT_KEY].data.count("](data:image/png;base64,") == len(FIGURES)
-    for name in VARIANT_NAMES:
-        for seed in (0, 1):
-            progress = artifacts[progress_key(name, seed)]
-            assert progress.type == "progress"
-            assert float(progress.data) == 100.0
+    # One progress bar per training task, finished, on that task run's page.
+    task_names = {run.id: run.name for run in task_runs_of(state)}
+    progress = {
+        task_names[a.task_run_id]: float(a.data)
+        for a in published
+        if a.type == "progress"
+    }
+    assert progress == {
+        f"train-{name}-seed-{seed}": 100.0 for name in VARIANT_NAMES for seed in (0, 1)
+    }
 
 
 def test_runs_never_overwrite_each_other(prefect_server, tmp_path):

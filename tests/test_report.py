@@ -7,7 +7,14 @@ import pytest
 from tasks.compare import Comparison, compare_pairs, summarize
 from tasks.evaluate import Evaluation
 from tasks.parameters import StudyParameters
-from tasks.report import claims, findings, markdown_table, render_report
+from tasks.report import (
+    claims,
+    findings,
+    fmt,
+    markdown_table,
+    render_report,
+    signed,
+)
 
 PARAMS = StudyParameters()
 NEVER = np.nan
@@ -322,3 +329,12 @@ def test_a_variant_that_diverged_in_every_seed_is_not_compared():
     assert "Sigmoid and ReLU are not compared" in text(diverged)
     assert verdict_on(diverged, "ReLU fixes it") == "not tested"
     assert verdict_on(diverged, "BatchNorm converges faster") == "not tested"
+
+
+def test_figures_read_the_same_whatever_their_sign_or_trailing_zeros():
+    assert fmt(-0.0002, "test_accuracy") == "0.000"
+    assert signed(0.0004, "test_accuracy") == "0.000"
+    assert signed(0.002, "test_accuracy") == "+0.002"
+    assert signed(-0.5, "epochs_to_0.95") == "-0.5"
+    assert fmt(1.0, "gradient_ratio_epoch_1") == "1.0"
+    assert fmt(0.00068, "gradient_ratio_epoch_1") == "0.00068"

@@ -1,6 +1,6 @@
 # Two commands matter: `make run` and `make test`. Both create the virtual
 # environment from pyproject.toml first if it is missing or out of date.
-# `make server`, `make deploy` and `make worker` run the deployments of
+# `make server`, `make deploy`, `make worker` and `make trigger` run the deployments of
 # prefect.yaml on a local Prefect server (README: "Scheduled runs and the UI").
 
 PYTHON ?= python3
@@ -27,7 +27,7 @@ print("\n".join(project["dependencies"] + project["optional-dependencies"]["dev"
 endef
 export LIST_DEPENDENCIES
 
-.PHONY: run test bench lint format clean-cache server deploy worker
+.PHONY: run test bench lint format clean-cache server deploy worker trigger
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -64,6 +64,11 @@ deploy: $(STAMP)
 
 worker: $(STAMP)
 	PREFECT_API_URL=$(API_URL) $(PREFECT) worker start --pool $(POOL)
+
+# A flow run of a deployment now, instead of at its schedule, for the worker.
+DEPLOYMENT ?= smoke
+trigger: $(STAMP)
+	PREFECT_API_URL=$(API_URL) $(PREFECT) deployment run 'vanishing-gradients/$(DEPLOYMENT)'
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.bench_training

@@ -70,8 +70,9 @@ DEPLOYMENT ?= smoke
 trigger: $(STAMP)
 	PREFECT_API_URL=$(API_URL) $(PREFECT) deployment run 'vanishing-gradients/$(DEPLOYMENT)'
 
+# Only the figures: the training tasks' progress lines would bury them.
 bench: $(STAMP)
-	$(BIN)/python -m benchmarks.bench_training
+	PREFECT_LOGGING_LEVEL=WARNING $(BIN)/python -m benchmarks.bench_training
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

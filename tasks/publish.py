@@ -220,6 +220,8 @@ def publish_report(
         key=SUMMARY_KEY,
         description=(
             "One row per variant: means over seeds with 95% confidence intervals."
+            if params.seeds > 1
+            else "One row per variant, from a single seed: no intervals."
         ),
     )
     create_markdown_artifact(

@@ -8,7 +8,12 @@ import pandas as pd
 
 from tasks.compare import NO_DIFFERENCE, Comparison, threshold_column
 from tasks.evaluate import Evaluation
-from tasks.parameters import StudyParameters, command_line
+from tasks.parameters import (
+    SpiralParameters,
+    StudyParameters,
+    TrainingParameters,
+    command_line,
+)
 from tasks.reference import REFERENCE_RESULTS, SOURCE
 from tasks.variants import VARIANTS
 
@@ -176,8 +181,12 @@ def difference_sentence(
         censored = (
             f" In {pair['censored']} of those {plural(pair['pairs'], 'seed')} only "
             "one of the two networks reached it; the other's epochs were counted "
-            "as one more than the run had, so the true difference is at least "
-            "this large."
+            "as one more than the run had"
+        )
+        censored += (
+            ", so the true difference is at least this large."
+            if pair["verdict"] in ("higher", "lower")
+            else ": those differences are bounds, and more epochs or seeds could tell."
         )
     if pair["verdict"] in ("higher", "lower"):
         verb = up if pair["verdict"] == "higher" else down
@@ -365,17 +374,7 @@ def findings(comparison: Comparison, params: StudyParameters) -> dict[str, list[
         "adding Dropout",
         ["generalization_gap", "test_accuracy"],
     )
-    negative = summary.index[summary["generalization_gap_mean"] < 0].tolist()
-    if negative:
-        dropout.append(
-            f"The generalization gap was negative for {len(negative)} of "
-            f"{len(summary)} variants ({', '.join(title(v) for v in negative)}): "
-            "their validation accuracy beat their training accuracy. As in Keras, "
-            "training accuracy is averaged over the epoch's batches while the "
-            "weights still change (with Dropout active), and validation accuracy is "
-            "measured after the epoch, in inference mode; so without overfitting, "
-            "training accuracy lags."
-        )
+    dropout += negative_gap_sentences(summary)
 
     other = [
         sentence
@@ -395,8 +394,8 @@ def findings(comparison: Comparison, params: StudyParameters) -> dict[str, list[
         )
     elif len(comparison.seeds) == 1:
         other.append(
-            "This run has one seed: the figures carry no interval, and differences "
-            "of a few thousandths or a few epochs could change with another seed."
+            "This run has one seed: the figures carry no interval, and another "
+            "seed may give other figures; --seeds 2 or more measures how much."
         )
 
     return {
@@ -407,18 +406,49 @@ def findings(comparison: Comparison, params: StudyParameters) -> dict[str, list[
     }
 
 
-def direction_verdict(pair: pd.Series, expected: str) -> str:
+def negative_gap_sentences(summary: pd.DataFrame) -> list[str]:
+    """Explain a validation accuracy above the training accuracy, where seen.
+
+    A gap counts as negative when its interval lies below 0; with one seed,
+    when its value does.
+    """
+    gap = summary["generalization_gap_ci_high"].where(
+        summary["seeds"] > 1, summary["generalization_gap_mean"]
+    )
+    negative = summary.index[gap < 0].tolist()
+    if not negative:
+        return []
+    names = ", ".join(title(v) for v in negative)
+    which = (
+        f"for {names}, its validation accuracy beat its training accuracy"
+        if len(negative) == 1
+        else f"for {len(negative)} of {len(summary)} variants ({names}), their "
+        "validation accuracy beat their training accuracy"
+    )
+    where = "interval wholly below 0" if (summary["seeds"] > 1).all() else "below 0"
+    return [
+        f"The generalization gap was negative ({where}) {which}. As in Keras, "
+        "training accuracy is averaged over the epoch's batches while the weights "
+        "still change (with Dropout active), and validation accuracy is measured "
+        "after the epoch, in inference mode; so without overfitting, training "
+        "accuracy lags."
+    ]
+
+
+def direction_verdict(pair: pd.Series, expected: str) -> tuple[str, str]:
     """A claim that a change moves a metric one way, judged by its paired interval.
 
     Supported when the interval lies wholly on the `expected` side of zero; not
-    supported when it lies on the other side or contains zero; not tested when
-    there is no interval (one seed, or no pairs).
+    supported when it lies on the other side or contains zero (the second item
+    says which); not tested when there is no interval (one seed, or no pairs).
     """
     if pair["verdict"] == expected:
-        return "supported"
-    if pair["verdict"] in ("higher", "lower", NO_DIFFERENCE):
-        return "not supported"
-    return "not tested"
+        return "supported", ""
+    if pair["verdict"] == NO_DIFFERENCE:
+        return "not supported", "; the interval contains 0: no detectable difference"
+    if pair["verdict"] in ("higher", "lower"):
+        return "not supported", "; the difference goes the other way"
+    return "not tested", ""
 
 
 def claims(comparison: Comparison, params: StudyParameters) -> pd.DataFrame:
@@ -450,11 +480,15 @@ def claims(comparison: Comparison, params: StudyParameters) -> pd.DataFrame:
         pair = pair_row(comparison, before, after, metric)
         if pair["pairs"] == 0:
             return pair, "no seed where either network reached it"
-        text = (
-            f"paired difference {signed(pair['mean_difference'], metric)} "
-            f"{interval(pair['ci_low'], pair['ci_high'], metric)} over "
-            f"{pair['pairs']} {plural(pair['pairs'], 'seed')}"
-        )
+        difference = signed(pair["mean_difference"], metric)
+        if pair["pairs"] == 1:
+            text = f"difference {difference} in the one seed, no interval"
+        else:
+            text = (
+                f"paired difference {difference} "
+                f"{interval(pair['ci_low'], pair['ci_high'], metric)} over "
+                f"{pair['pairs']} seeds"
+            )
         if pair.get("censored", 0):
             text += f" ({pair['censored']} with one network never reaching it)"
         return pair, text
@@ -481,12 +515,10 @@ def claims(comparison: Comparison, params: StudyParameters) -> pd.DataFrame:
     else:
         pair, text = paired_evidence("sigmoid", "relu", "test_accuracy")
         relu = summary.loc["relu"]
-        if not math.isfinite(pair["ci_low"]):
-            verdict = "not tested"
-        elif pair["verdict"] == "higher" and relu["test_accuracy_mean"] >= 0.9:
-            verdict = "supported"
-        else:
-            verdict = "not supported"
+        verdict, why = direction_verdict(pair, expected="higher")
+        if verdict == "supported" and relu["test_accuracy_mean"] < 0.9:
+            verdict, why = "not supported", "; ReLU's accuracy stayed below 0.9"
+        text += why
         add(
             claim,
             reference,
@@ -499,7 +531,8 @@ def claims(comparison: Comparison, params: StudyParameters) -> pd.DataFrame:
         add(claim, reference, "not tested", reason)
     else:
         pair, text = paired_evidence("relu", "relu-batchnorm", EPOCHS_TO)
-        verdict = direction_verdict(pair, expected="lower")
+        verdict, why = direction_verdict(pair, expected="lower")
+        text += why
         add(
             claim,
             reference,
@@ -522,9 +555,10 @@ def claims(comparison: Comparison, params: StudyParameters) -> pd.DataFrame:
             verdict = "supported"
         elif pair["ci_low"] > LITTLE:
             verdict = "not supported"
+            text += "; the gain is larger"
         else:
-            verdict = "not tested"
-            text += "; the interval is too wide to tell"
+            verdict = "not supported"
+            text += "; the interval is too wide to tell whether the gain is little"
         add(
             claim,
             reference,
@@ -542,12 +576,12 @@ def claims(comparison: Comparison, params: StudyParameters) -> pd.DataFrame:
         pair, text = paired_evidence(
             "relu-batchnorm", "relu-batchnorm-every-layer", EPOCHS_TO
         )
-        verdict = direction_verdict(pair, expected="higher")
+        verdict, why = direction_verdict(pair, expected="higher")
         add(
             claim,
             reference,
             verdict,
-            f"before every layer minus after the first: {text}",
+            f"before every layer minus after the first: {text}{why}",
         )
 
     literature = "literature (Bengio et al. 1994; Glorot & Bengio 2010)"
@@ -650,6 +684,26 @@ def reference_table(comparison: Comparison) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def reference_caveat(params: StudyParameters) -> str:
+    """A warning when this run's settings are not the reference's."""
+    changed = [
+        f"{name.replace('_', ' ')} {value} against {getattr(default, name)}"
+        for given, default in (
+            (params.data, SpiralParameters()),
+            (params.training, TrainingParameters()),
+        )
+        for name, value in given
+        if value != getattr(default, name)
+    ]
+    if not changed:
+        return ""
+    return (
+        " This run's settings differ from the reference's ("
+        + "; ".join(changed)
+        + "), so the two sets of figures do not measure the same thing."
+    )
+
+
 def paired_table(comparison: Comparison) -> pd.DataFrame:
     rows = []
     for pair in comparison.paired.itertuples():
@@ -695,8 +749,7 @@ def seeds_sentence(seeds: int) -> str:
     if seeds == 1:
         return (
             "The study ran once, on one seed: its figures carry no confidence "
-            "interval, and a few thousandths of accuracy or a few epochs could "
-            "change with another seed."
+            "interval, and another seed may give other figures."
         )
     sentence = (
         f"The study ran {seeds} times, each seed with its own data set and initial "
@@ -759,7 +812,8 @@ def render_report(
         "## Beside the reference solution",
         "",
         f"The reference's figures are from one run each ({SOURCE}); it validated "
-        "on its test set, and its convergence epochs were read off its curves.",
+        "on its test set, and its convergence epochs were read off its curves."
+        + reference_caveat(params),
         "",
         markdown_table(reference_table(comparison)),
         "",

@@ -305,12 +305,69 @@ def test_intervals_stay_within_what_a_metric_can_be():
     assert relu["epochs_to_0.95_ci_low"] == 1.0
 
 
-def test_a_dropout_interval_too_wide_to_tell_tests_nothing():
+def evidence_on(frame: Comparison, start: str) -> str:
+    table = claims(frame, PARAMS)
+    (evidence,) = table.loc[table["Claim"].str.startswith(start), "Evidence"]
+    return evidence
+
+
+def test_an_interval_too_wide_to_tell_supports_no_claim_and_says_why():
     wide = comparison(
         relu_batchnorm_dropout={"test_accuracy": [0.95, 0.999, 0.93]},
     )
+    assert verdict_on(wide, "Dropout adds little") == "not supported"
+    assert "too wide to tell" in evidence_on(wide, "Dropout adds little")
 
-    assert verdict_on(wide, "Dropout adds little") == "not tested"
+    unclear = comparison(relu_batchnorm={"epochs_to_0.95": [15, 80, 40]})
+    assert verdict_on(unclear, "BatchNorm converges faster") == "not supported"
+    assert "contains 0" in evidence_on(unclear, "BatchNorm converges faster")
+
+    slower = comparison(relu_batchnorm={"epochs_to_0.95": [80, 85, 90]})
+    assert "goes the other way" in evidence_on(slower, "BatchNorm converges faster")
+
+
+def test_censored_seeds_without_a_detectable_difference_are_called_bounds():
+    frame = comparison(
+        seeds=(0, 1),
+        relu={"epochs_to_0.95": [NEVER, NEVER]},
+        relu_batchnorm={"epochs_to_0.95": [60, 99]},
+    )
+    report = text(frame)
+
+    assert (
+        "Adding BatchNormalization after the first hidden layer made no detectable "
+        "difference to the epochs"
+    ) in report
+    assert "those differences are bounds" in report
+    assert "at least this large" not in report
+
+
+def test_a_negative_gap_is_explained_only_when_its_interval_is_below_zero():
+    assert "The generalization gap was negative" not in text(comparison())
+
+    lagging = comparison(
+        relu={"train_accuracy": [0.95, 0.96, 0.955], "val_accuracy": [0.98] * 3}
+    )
+    assert (
+        "The generalization gap was negative (interval wholly below 0) for ReLU, "
+        "its validation accuracy beat its training accuracy"
+    ) in text(lagging)
+
+    unclear = comparison(
+        relu={"train_accuracy": [0.95, 0.99, 0.96], "val_accuracy": [0.98] * 3}
+    )
+    assert "The generalization gap was negative" not in text(unclear)
+
+
+def test_the_reference_comparison_warns_when_the_settings_differ():
+    frame = comparison()
+    short = PARAMS.model_copy(
+        update={"training": PARAMS.training.model_copy(update={"epochs": 20})}
+    )
+
+    assert "settings differ" not in render_report(PARAMS, frame, [], figure_links(frame), "r")
+    warned = render_report(short, frame, [], figure_links(frame), "r")
+    assert "settings differ from the reference's (epochs 20 against 100)" in warned
 
 
 def test_a_variant_that_diverged_in_every_seed_is_not_compared():

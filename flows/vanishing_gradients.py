@@ -11,14 +11,19 @@ import os
 import signal
 import sys
 import tempfile
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
 from prefect import flow
+from prefect.client.orchestration import get_client
+from prefect.context import FlowRunContext
 from prefect.exceptions import ParameterTypeError
 from prefect.logging import get_run_logger
 from prefect.server.api.server import SubprocessASGIServer
+from prefect.settings import get_current_settings
+from prefect.states import Cancelled
 from pydantic import AfterValidator, ValidationError
 from pydantic_settings import CliApp, SettingsError
 
@@ -27,7 +32,7 @@ from tasks.data import generate_data
 from tasks.drift import check_drift
 from tasks.evaluate import evaluate_variant
 from tasks.parameters import StudyParameters
-from tasks.publish import publish_report
+from tasks.publish import discard_incomplete_runs, publish_report
 from tasks.report import short_summary
 from tasks.train import train_variant
 from tasks.variants import VARIANTS
@@ -35,25 +40,29 @@ from tasks.variants import VARIANTS
 
 def usable_output_dir(output_dir: Path) -> Path:
     """Refuse, before any work, a folder the run could not write its results to."""
-    if output_dir.exists() and not output_dir.is_dir():
-        raise ValueError(f"{output_dir} exists and is not a folder")
-    latest = output_dir / "latest"
+    runs, latest = output_dir / "runs", output_dir / "latest"
+    for path in (output_dir, runs):
+        if path.is_symlink() and not path.exists():
+            raise ValueError(
+                f"{path} is a link to {os.readlink(path)}, which is missing"
+            )
+        if path.exists() and not path.is_dir():
+            raise ValueError(f"{path} exists and is not a folder")
     if latest.exists() and not latest.is_symlink():
         raise ValueError(
             f"{latest} is not the link this project keeps there; move it away "
             "so that it is not replaced"
         )
-    runs = output_dir / "runs"
-    if runs.exists() and not runs.is_dir():
-        raise ValueError(f"{runs} exists and is not a folder")
-    target = runs if runs.is_dir() else output_dir
-    try:
-        output_dir.mkdir(parents=True, exist_ok=True)
-        # Writing is tried, not inferred from permissions, which root ignores.
-        with tempfile.TemporaryFile(dir=target):
-            pass
-    except OSError as error:
-        raise ValueError(f"cannot write to {target}: {error.strerror}") from None
+    # A run is written in runs/ and `latest` is repointed in the folder above;
+    # a folder still to be made is made in its nearest existing parent.
+    existing = next(p for p in (output_dir, *output_dir.parents) if p.is_dir())
+    for target in {existing, runs if runs.is_dir() else existing}:
+        try:
+            # Writing is tried, not inferred from permissions, which root ignores.
+            with tempfile.TemporaryFile(dir=target):
+                pass
+        except OSError as error:
+            raise ValueError(f"cannot write to {target}: {error.strerror}") from None
     return output_dir
 
 
@@ -74,6 +83,7 @@ def vanishing_gradients(
     """
     logger = get_run_logger()
     started = datetime.now(UTC)
+    handle_interruptions()
     logger.info(
         "Training %d variants × %d seeds = %d models",
         len(params.variants),
@@ -134,6 +144,21 @@ def vanishing_gradients(
     return run_folder
 
 
+def handle_interruptions() -> None:
+    """Keep a terminal run stoppable at once; close runs interrupted before.
+
+    Prefect takes SIGTERM over while a flow runs (a worker cancels runs with
+    it); a run started by `main` takes it back. Runs an earlier interruption
+    left Running are marked Cancelled.
+    """
+    if signal.getsignal(signal.SIGINT) is stop_now:
+        stop_on_terminal_signals()
+    if cancelled := cancel_interrupted_runs():
+        get_run_logger().info(
+            "Marked %d run(s) interrupted earlier as Cancelled", cancelled
+        )
+
+
 def describe(error: ValidationError) -> str:
     """One line per problem, named as the command line flag that caused it."""
     lines = []
@@ -145,23 +170,86 @@ def describe(error: ValidationError) -> str:
 
 
 def stop_now(signum: int, frame: object) -> None:
-    """Ctrl-C: end the run at once, with the temporary Prefect server.
+    """Ctrl-C or SIGTERM from the terminal: end the run at once.
 
     Left to itself, an interrupted flow keeps its training threads running and
-    then retries, forever, to report to a server that Ctrl-C has already
-    stopped. Nothing is lost by stopping hard: a run's folder is written last
-    and `latest` moves only when it is complete.
+    then retries, forever, to report to a temporary Prefect server that the
+    signal has already stopped. Instead the flow run is marked Cancelled, a run
+    folder being written is removed, the temporary server is stopped, and the
+    process exits. Nothing else is lost: a run's folder gets its name only when
+    complete, `latest` moves after that, and the cache keeps finished tasks.
     """
+    name = signal.Signals(signum).name
     sys.stderr.write(
-        "\nInterrupted: the run stops here. Earlier runs, artifacts/latest and "
-        "the cache are untouched.\n"
+        f"\nInterrupted ({name}): the run stops here. Earlier runs, "
+        "artifacts/latest and the cache are untouched.\n"
     )
     try:
+        discard_incomplete_runs()
+        mark_cancelled(f"Interrupted by {name} from the terminal")
         for server in list(getattr(SubprocessASGIServer, "_instances", {}).values()):
             with contextlib.suppress(Exception):
                 server.stop()
     finally:
         os._exit(128 + signum)
+
+
+def interrupted_runs() -> Path:
+    """Where the ids of runs left Running by an interruption wait to be closed.
+
+    They are kept beside the database that holds them, in the Prefect home.
+    """
+    return get_current_settings().home / "vanishing-gradients-interrupted"
+
+
+def mark_cancelled(message: str) -> None:
+    """Record the interrupted flow run as Cancelled, now or at the next run.
+
+    Ctrl-C reaches the temporary Prefect server too, which then refuses new
+    requests; the run's id is then kept for the next run to mark.
+    """
+    context = FlowRunContext.get()
+    if context is None or context.flow_run is None:
+        return
+    try:
+        with get_client(sync_client=True, httpx_settings={"timeout": 2}) as client:
+            client.set_flow_run_state(
+                context.flow_run.id, Cancelled(message=message), force=True
+            )
+    except Exception:
+        with contextlib.suppress(OSError):
+            interrupted_runs().parent.mkdir(parents=True, exist_ok=True)
+            with interrupted_runs().open("a") as record:
+                record.write(f"{context.flow_run.id}\n")
+
+
+def cancel_interrupted_runs() -> int:
+    """Mark as Cancelled the runs an interruption left Running; return how many."""
+    record = interrupted_runs()
+    if not record.exists():
+        return 0
+    cancelled = 0
+    with get_client(sync_client=True) as client:
+        for flow_run_id in record.read_text().split():
+            with contextlib.suppress(Exception):
+                state = client.read_flow_run(flow_run_id).state
+                if state is not None and state.is_running():
+                    client.set_flow_run_state(
+                        flow_run_id,
+                        Cancelled(message="Interrupted from the terminal"),
+                        force=True,
+                    )
+                    cancelled += 1
+    record.unlink(missing_ok=True)
+    return cancelled
+
+
+def stop_on_terminal_signals() -> None:
+    """Make SIGINT and SIGTERM end a command-line run at once (see stop_now)."""
+    with contextlib.suppress(ValueError):  # signals belong to the main thread
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGINT, stop_now)
+            signal.signal(signal.SIGTERM, stop_now)
 
 
 def main(argv: list[str]) -> None:
@@ -176,7 +264,7 @@ def main(argv: list[str]) -> None:
         sys.exit(f"Invalid parameters, nothing was run:\n  {error}{cause}")
     except ValueError as error:
         sys.exit(f"Nothing was run: {error}")
-    signal.signal(signal.SIGINT, stop_now)
+    stop_on_terminal_signals()
     try:
         vanishing_gradients(params=params)
     except ParameterTypeError as error:

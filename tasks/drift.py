@@ -35,8 +35,37 @@ TOLERANCES = {
     "epochs_to_0.95": 5.0,
     "gradient_ratio_epoch_1": None,  # compared on a log scale: see drifted()
 }
+DRIFT_COLUMNS = [
+    "variant",
+    "metric",
+    "previous_mean",
+    "previous_ci_low",
+    "previous_ci_high",
+    "current_mean",
+    "drifts_when",
+    "drifted",
+]
 # A single-seed gradient ratio drifts when it changes by more than this factor.
 RATIO_FACTOR = 2.0
+
+
+def run_records(output_dir: Path) -> tuple[list[tuple[Path, dict]], list[Path]]:
+    """The run folders' records, and the folders whose run.json cannot be read."""
+    records, unreadable = [], []
+    for record in sorted((output_dir / "runs").glob("*/run.json")):
+        folder = record.parent
+        if folder.name.startswith("."):
+            continue
+        try:
+            run = json.loads(record.read_text())
+        except (OSError, ValueError):
+            unreadable.append(folder)
+            continue
+        if not isinstance(run, dict):
+            unreadable.append(folder)
+            continue
+        records.append((folder, run))
+    return records, unreadable
 
 
 def previous_run(
@@ -45,15 +74,10 @@ def previous_run(
     """The latest earlier completed run folder with exactly these parameters."""
     wanted = params.model_dump(mode="json")
     candidates = []
-    for record in (output_dir / "runs").glob("*/run.json"):
-        folder = record.parent
+    for folder, run in run_records(output_dir)[0]:
         if folder.resolve() == current.resolve():
             continue
-        try:
-            run = json.loads(record.read_text())
-        except (OSError, ValueError):
-            continue
-        if not isinstance(run, dict) or not isinstance(run.get("finished"), str):
+        if not isinstance(run.get("finished"), str):
             continue
         if (folder / "summary.csv").exists() and run.get("parameters") == wanted:
             candidates.append((run["finished"], folder))
@@ -103,7 +127,7 @@ def drift_table(previous: pd.DataFrame, current: pd.DataFrame) -> pd.DataFrame:
                     "drifted": drifted(metric, earlier, now[f"{metric}_mean"]),
                 }
             )
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=DRIFT_COLUMNS)
 
 
 def tolerance_rule(metric: str) -> str:
@@ -153,6 +177,14 @@ def check_drift(
     logger = get_run_logger()
     previous = previous_run(Path(output_dir), params, run_folder)
     table = None
+    unreadable = run_records(Path(output_dir))[1]
+    if unreadable:
+        logger.warning(
+            "Drift: skipped %d run %s whose run.json could not be read: %s",
+            len(unreadable),
+            "folder" if len(unreadable) == 1 else "folders",
+            ", ".join(folder.name for folder in unreadable),
+        )
 
     if previous is None:
         logger.info("Drift: no earlier run with these parameters; this is the baseline")
@@ -163,9 +195,11 @@ def check_drift(
             if earlier["variant"].duplicated().any():
                 raise ValueError("a variant appears twice")
             table = drift_table(earlier, comparison.summary)
+            if table.empty:
+                raise ValueError("it has none of this run's variants")
         except Exception as error:
             logger.warning("Drift: could not read %s (%s)", previous, error)
-            previous = None
+            previous, table = None, None
     if table is not None:
         table.to_csv(run_folder / "drift.csv", index=False)
         moved = table[table["drifted"]]

@@ -7,7 +7,9 @@ import io
 import json
 import os
 import platform
+import shutil
 import subprocess
+import tempfile
 from datetime import UTC, datetime
 from functools import partial
 from importlib import metadata
@@ -47,20 +49,43 @@ PACKAGES = [
 ]
 
 
-def new_run_folder(output_dir: Path, run_name: str) -> Path:
-    """Create a folder no earlier run has used; never reuse or overwrite one."""
+# Run folders being written, under a hidden name until they are complete.
+INCOMPLETE: set[Path] = set()
+
+
+def staging_folder(output_dir: Path, run_name: str) -> Path:
+    """A hidden folder to write a run into; it becomes a run folder when complete."""
     runs = output_dir / "runs"
     runs.mkdir(parents=True, exist_ok=True)
+    folder = Path(tempfile.mkdtemp(prefix=f".incomplete-{run_name}-", dir=runs))
+    INCOMPLETE.add(folder)
+    return folder
+
+
+def complete_run_folder(staging: Path, run_name: str) -> Path:
+    """Give a finished run its folder name; never reuse or overwrite a folder."""
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     for attempt in range(100):
         suffix = f"-{attempt}" if attempt else ""
-        folder = runs / f"{stamp}-{run_name}{suffix}"
-        try:
-            folder.mkdir()
-            return folder
-        except FileExistsError:
+        folder = staging.parent / f"{stamp}-{run_name}{suffix}"
+        if folder.exists() or folder.is_symlink():
             continue
-    raise RuntimeError(f"Could not create a new run folder under {runs}")
+        try:
+            # A rename onto a folder another run just made fails, as that
+            # folder is not empty: the next name is tried.
+            staging.rename(folder)
+        except OSError:
+            continue
+        INCOMPLETE.discard(staging)
+        return folder
+    raise RuntimeError(f"Could not name a new run folder under {staging.parent}")
+
+
+def discard_incomplete_runs() -> None:
+    """Remove the folders of runs that were interrupted while being written."""
+    for folder in list(INCOMPLETE):
+        shutil.rmtree(folder, ignore_errors=True)
+        INCOMPLETE.discard(folder)
 
 
 def point_latest_at(output_dir: Path, run_folder: Path) -> None:
@@ -118,51 +143,18 @@ def json_records(frame: pd.DataFrame) -> list[dict]:
     return json.loads(frame.to_json(orient="records"))
 
 
-@task(name="publish-report", cache_policy=NO_CACHE, persist_result=False)
-def publish_report(
+def write_run_folder(
+    run_folder: Path,
+    run_name: str,
     params: StudyParameters,
-    splits: dict[int, SpiralSplits],
     trained: list[TrainedModel],
     evaluations: list[Evaluation],
     comparison: Comparison,
-    output_dir: Path,
+    images: dict[str, bytes],
     started: datetime,
-) -> Path:
-    """Write the run folder (tables, plots, models, reports, run.json) and artifacts."""
-    logger = get_run_logger()
-    run_name = flow_run.get_name() or "local"
+) -> str:
+    """Write the run's files; return the report with its plots inlined."""
     history = comparison.history
-    first_seed = params.seed
-    classes = params.data.classes
-
-    # Each figure is drawn, turned into a PNG and closed before the next: a
-    # dozen open figures at once hold tens of megabytes of canvases.
-    drawings = {
-        "dataset": partial(plots.plot_dataset, splits[first_seed], first_seed),
-        "validation_accuracy": partial(
-            plots.plot_validation_accuracy, history, classes
-        ),
-        **{
-            f"curves_{variant}": partial(
-                plots.plot_training_curves, history, variant, classes
-            )
-            for variant in comparison.variants
-        },
-        "decision_boundaries": partial(
-            plots.plot_decision_boundaries,
-            [e for e in evaluations if e.decision_grid is not None],
-            splits[first_seed],
-        ),
-        "gradients_epoch_1": partial(plots.plot_first_epoch_gradients, history),
-        **{
-            f"gradients_{variant}": partial(plots.plot_gradient_norms, history, variant)
-            for variant in comparison.variants
-        },
-        "unit_health": partial(plots.plot_unit_health, history),
-    }
-    images = {name: png_bytes(draw()) for name, draw in drawings.items()}
-    # The folder is made once everything in it can be drawn.
-    run_folder = new_run_folder(Path(output_dir), run_name)
     for name, image in images.items():
         (run_folder / f"{name}.png").write_bytes(image)
 
@@ -211,6 +203,62 @@ def publish_report(
             indent=2,
         )
     )
+    return inline_report
+
+
+@task(name="publish-report", cache_policy=NO_CACHE, persist_result=False)
+def publish_report(
+    params: StudyParameters,
+    splits: dict[int, SpiralSplits],
+    trained: list[TrainedModel],
+    evaluations: list[Evaluation],
+    comparison: Comparison,
+    output_dir: Path,
+    started: datetime,
+) -> Path:
+    """Write the run folder (tables, plots, models, reports, run.json) and artifacts."""
+    logger = get_run_logger()
+    run_name = flow_run.get_name() or "local"
+    history = comparison.history
+    first_seed = params.seed
+    classes = params.data.classes
+
+    # Each figure is drawn, turned into a PNG and closed before the next: a
+    # dozen open figures at once hold tens of megabytes of canvases.
+    drawings = {
+        "dataset": partial(plots.plot_dataset, splits[first_seed], first_seed),
+        "validation_accuracy": partial(
+            plots.plot_validation_accuracy, history, classes
+        ),
+        **{
+            f"curves_{variant}": partial(
+                plots.plot_training_curves, history, variant, classes
+            )
+            for variant in comparison.variants
+        },
+        "decision_boundaries": partial(
+            plots.plot_decision_boundaries,
+            [e for e in evaluations if e.decision_grid is not None],
+            splits[first_seed],
+        ),
+        "gradients_epoch_1": partial(plots.plot_first_epoch_gradients, history),
+        **{
+            f"gradients_{variant}": partial(plots.plot_gradient_norms, history, variant)
+            for variant in comparison.variants
+        },
+        "unit_health": partial(plots.plot_unit_health, history),
+    }
+    images = {name: png_bytes(draw()) for name, draw in drawings.items()}
+    # The run is written under a hidden name, and named only when complete.
+    staging = staging_folder(Path(output_dir), run_name)
+    try:
+        inline_report = write_run_folder(
+            staging, run_name, params, trained, evaluations, comparison, images, started
+        )
+    except BaseException:
+        discard_incomplete_runs()
+        raise
+    run_folder = complete_run_folder(staging, run_name)
     point_latest_at(Path(output_dir), run_folder)
 
     table = short_summary(comparison)

@@ -4,7 +4,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from tasks.drift import drift_markdown, drift_table, previous_run
+from tasks.compare import Comparison
+from tasks.drift import check_drift, drift_markdown, drift_table, previous_run
 from tasks.parameters import StudyParameters
 
 METRICS = {
@@ -87,6 +88,25 @@ def test_previous_run_is_the_latest_complete_one_with_the_same_parameters(tmp_pa
 
     assert previous_run(tmp_path, params, current).name == "b"
     assert previous_run(tmp_path, StudyParameters(seeds=4), current) is None
+
+
+def test_a_previous_run_without_this_runs_variants_is_a_warning_not_a_failure(
+    prefect_server, tmp_path
+):
+    params = StudyParameters(seeds=5)
+    earlier = write_run(tmp_path, "a", params, finished="2026-01-01T00:00:00")
+    summary().assign(variant="zzz").to_csv(earlier / "summary.csv", index=False)
+    current = write_run(tmp_path, "b", params, finished="2026-02-01T00:00:00")
+    comparison = Comparison(
+        runs=pd.DataFrame(),
+        summary=summary(),
+        paired=pd.DataFrame(),
+        history=pd.DataFrame(),
+    )
+
+    assert drift_table(pd.read_csv(earlier / "summary.csv"), summary()).empty
+    assert check_drift(params, comparison, tmp_path, current) is None
+    assert not (current / "drift.csv").exists()
 
 
 def test_no_previous_run_makes_this_one_the_baseline():

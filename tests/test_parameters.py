@@ -1,7 +1,7 @@
 import pytest
 from pydantic import ValidationError
 
-from flows.vanishing_gradients import main, vanishing_gradients
+from flows.vanishing_gradients import main, usable_output_dir, vanishing_gradients
 from tasks.parameters import StudyParameters, command_line
 from tests.helpers import task_runs_of
 
@@ -101,7 +101,15 @@ def test_the_flow_refuses_bad_parameters_before_any_work(prefect_server, tmp_pat
 
 
 @pytest.mark.parametrize(
-    "obstacle", ["file", "latest-directory", "latest-file", "runs-file"]
+    "obstacle",
+    [
+        "file",
+        "latest-directory",
+        "latest-file",
+        "runs-file",
+        "runs-dangling-link",
+        "dangling-link",
+    ],
 )
 def test_an_unusable_output_folder_is_refused_before_any_work(
     prefect_server, tmp_path, obstacle
@@ -112,6 +120,11 @@ def test_an_unusable_output_folder_is_refused_before_any_work(
     elif obstacle == "runs-file":
         output_dir.mkdir()
         (output_dir / "runs").write_text("x")
+    elif obstacle == "runs-dangling-link":
+        output_dir.mkdir()
+        (output_dir / "runs").symlink_to(tmp_path / "missing")
+    elif obstacle == "dangling-link":
+        output_dir.symlink_to(tmp_path / "missing")
     else:
         output_dir.mkdir()
         latest = output_dir / "latest"
@@ -126,6 +139,12 @@ def test_an_unusable_output_folder_is_refused_before_any_work(
     assert "output_dir" in state.message
     assert task_runs_of(state) == []
     assert sorted(tmp_path.rglob("*")) == before
+
+
+def test_checking_an_output_folder_creates_nothing(tmp_path):
+    usable_output_dir(tmp_path / "deep" / "er")
+
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_the_command_line_refuses_an_unusable_artifacts_folder(tmp_path, monkeypatch):

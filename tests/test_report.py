@@ -365,7 +365,9 @@ def test_the_reference_comparison_warns_when_the_settings_differ():
         update={"training": PARAMS.training.model_copy(update={"epochs": 20})}
     )
 
-    assert "settings differ" not in render_report(PARAMS, frame, [], figure_links(frame), "r")
+    assert "settings differ" not in render_report(
+        PARAMS, frame, [], figure_links(frame), "r"
+    )
     warned = render_report(short, frame, [], figure_links(frame), "r")
     assert "settings differ from the reference's (epochs 20 against 100)" in warned
 

@@ -165,7 +165,13 @@ def describe(error: ValidationError) -> str:
     for problem in error.errors():
         fields = [str(part) for part in problem["loc"] if not isinstance(part, int)]
         flag = "--" + ".".join(fields).replace("_", "-") if fields else "parameters"
-        lines.append(f"  {flag}: {problem['msg']}")
+        message = problem["msg"].removeprefix("Value error, ")
+        given = problem.get("input")
+        if isinstance(given, str | int | float) and not isinstance(given, bool):
+            message += f" (got {given!r})"
+        line = f"  {flag}: {message}"
+        if line not in lines:
+            lines.append(line)
     return "\n".join(lines)
 
 

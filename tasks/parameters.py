@@ -38,15 +38,16 @@ class SpiralParameters(BaseModel):
     def _check_consistency(self) -> Self:
         if self.radius_max <= self.radius_min:
             raise ValueError(
-                f"radius_max ({self.radius_max}) must be above "
-                f"radius_min ({self.radius_min})"
+                f"radius-max ({self.radius_max}) must be above "
+                f"radius-min ({self.radius_min})"
             )
         for split, size in self.split_sizes().items():
             if size < self.classes:
+                points = "point" if size == 1 else "points"
                 raise ValueError(
-                    f"the {split} split would hold {size} points, fewer than one "
-                    f"per class ({self.classes}): raise points_per_class or change "
-                    f"test_fraction ({self.test_fraction}) or validation_fraction "
+                    f"the {split} split would hold {size} {points}, fewer than one "
+                    f"per class ({self.classes}): raise points-per-class or change "
+                    f"test-fraction ({self.test_fraction}) or validation-fraction "
                     f"({self.validation_fraction})"
                 )
         return self

@@ -75,8 +75,10 @@ def test_the_command_line_refuses_bad_parameters_before_any_work():
     [
         (["--variants", '["relu"'], "Missing end delimiter"),
         (["--training", '{"epochs": 1'], 'field "training"'),
-        (["--variants", "relu,relu"], "--variants: Value error, variants are listed"),
-        (["--variants", "tanh"], "--variants: Input should be"),
+        (["--variants", "relu,relu"], "--variants: variants are listed"),
+        (["--variants", "relu,tanh"], "--variants: Input should be"),
+        (["--variants", "relu,tanh"], "(got 'tanh')"),
+        (["--data.radius-min", "2"], "--data: radius-max (1.0) must be above"),
     ],
 )
 def test_the_command_line_explains_malformed_values(arguments, message):

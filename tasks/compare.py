@@ -70,9 +70,12 @@ def gradient_ratio(history: pd.DataFrame, row: int) -> float:
     """First hidden layer's gradient norm over the last hidden layer's, at a row."""
     layers = [c for c in history.columns if c.startswith("gradient_norm_layer_")]
     last_hidden = f"gradient_norm_layer_{len(layers) - 1}"
-    return float(
-        history["gradient_norm_layer_1"].iloc[row] / history[last_hidden].iloc[row]
-    )
+    first = float(history["gradient_norm_layer_1"].iloc[row])
+    last = float(history[last_hidden].iloc[row])
+    # A diverged epoch's norms are not numbers, nor is their ratio.
+    if not (math.isfinite(first) and math.isfinite(last)) or last == 0:
+        return math.nan
+    return first / last
 
 
 def run_row(model: TrainedModel, evaluation: Evaluation) -> dict:

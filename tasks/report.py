@@ -75,10 +75,14 @@ def estimate_text(row: pd.Series, metric: str, with_reached: bool = True) -> str
     reached = row.get(f"{metric}_reached")
     if reached == 0:
         return f"never (0/{row['seeds']})"
+    if not math.isfinite(mean):
+        return "—"
     text = fmt(mean, metric)
     if row["seeds"] > 1:
-        text += " " + interval(
-            row[f"{metric}_ci_low"], row[f"{metric}_ci_high"], metric
+        low, high = row[f"{metric}_ci_low"], row[f"{metric}_ci_high"]
+        # Seeds that diverged leave fewer values than seeds, perhaps only one.
+        text += " " + (
+            interval(low, high, metric) if math.isfinite(low) else "(one seed)"
         )
     if with_reached and reached is not None and reached < row["seeds"]:
         text += f" ({reached}/{row['seeds']} seeds reached it)"
@@ -213,6 +217,12 @@ def plural(count: int, word: str) -> str:
 
 def learned_sentence(row: pd.Series, classes: int, epochs: int) -> str:
     """Whether a variant learned the spirals, from its test accuracy."""
+    if row["diverged_runs"] == row["seeds"]:
+        return (
+            f"**{title(row['variant'])}** diverged in every seed: its training loss "
+            "stopped being a finite number, so it learned nothing that can be "
+            "measured."
+        )
     chance = 1 / classes
     accuracy = row["test_accuracy_mean"]
     if accuracy < chance + NEAR_CHANCE:

@@ -386,6 +386,8 @@ def test_a_variant_that_diverged_in_every_seed_is_not_compared():
     )
 
     assert "Sigmoid and ReLU are not compared" in text(diverged)
+    assert "**ReLU** diverged in every seed" in text(diverged)
+    assert "**ReLU** stayed near chance" not in text(diverged)
     assert verdict_on(diverged, "ReLU fixes it") == "not tested"
     assert verdict_on(diverged, "BatchNorm converges faster") == "not tested"
 

@@ -255,10 +255,10 @@ def publish_report(
         inline_report = write_run_folder(
             staging, run_name, params, trained, evaluations, comparison, images, started
         )
+        run_folder = complete_run_folder(staging, run_name)
     except BaseException:
         discard_incomplete_runs()
         raise
-    run_folder = complete_run_folder(staging, run_name)
     point_latest_at(Path(output_dir), run_folder)
 
     table = short_summary(comparison)

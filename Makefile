@@ -1,7 +1,8 @@
 # Two commands matter: `make run` and `make test`. Both create the virtual
 # environment from pyproject.toml first if it is missing or out of date.
-# `make server`, `make deploy`, `make worker` and `make trigger` run the deployments of
-# prefect.yaml on a local Prefect server (README: "Scheduled runs and the UI").
+# `make server`, `make deploy`, `make worker` and `make trigger` run the
+# deployments of prefect.yaml on a local Prefect server (README: "Scheduled
+# runs and the UI").
 
 PYTHON ?= python3
 VENV := .venv

@@ -28,6 +28,7 @@ from tasks.variants import VariantSpec, build_model
 HISTORY_COLUMNS = ["epoch", "loss", "accuracy", "val_loss", "val_accuracy"]
 
 PROGRESS_INTERVAL = 0.5
+EPOCHS_PER_CALL = 10
 SATURATION_LEVEL = 0.05
 
 EpochCallback = Callable[[int, dict[str, float]], None]
@@ -139,10 +140,10 @@ def make_epoch_function(
     batch_size: int,
     seed: int,
     shuffle: bool = True,
-) -> Callable[[int], dict[str, float]]:
-    """Compile one full epoch, training and validation, into a TensorFlow graph.
+) -> Callable[[int, int], list[dict[str, float]]]:
+    """Compile epochs, training and validation, into one TensorFlow graph.
 
-    It follows Keras `fit`: a fresh shuffle per epoch, batches of `batch_size`
+    Each epoch follows Keras `fit`: a fresh shuffle, batches of `batch_size`
     with the last partial batch kept, layers in training mode while fitting,
     training loss and accuracy averaged over the epoch's samples, and validation
     in inference mode on the whole validation set.
@@ -151,6 +152,11 @@ def make_epoch_function(
     L2 norm of its kernel's gradient over the epoch's steps, taken from the
     gradients each step computes anyway, and per hidden layer the saturation or
     dead-unit fraction seen in the validation pass.
+
+    The returned function trains `count` epochs from `first_epoch` in one call
+    (a call costs about 0.3 ms here, a fifteenth of an epoch) and stops after
+    an epoch whose training loss is not finite. It returns one dict of metrics
+    per epoch trained.
     """
     x_train = tf.constant(train.x, tf.float32)
     labels_train = tf.constant(train.y, tf.int64)
@@ -175,6 +181,13 @@ def make_epoch_function(
     )
     # Every hidden layer of a variant has the same activation and width.
     statistic = activation_statistic(hidden_layers[0].activation.__name__)
+
+    names = ["loss", "accuracy", "val_loss", "val_accuracy"]
+    names += [f"gradient_norm_layer_{i}" for i in range(1, len(kernels) + 1)]
+    if statistic is not None:
+        names += [
+            f"val_{statistic[0]}_layer_{i}" for i in range(1, len(hidden_layers) + 1)
+        ]
 
     def accuracy_sum(labels: tf.Tensor, y_prob: tf.Tensor) -> tf.Tensor:
         hits = tf.equal(labels, tf.argmax(y_prob, axis=-1))
@@ -204,8 +217,6 @@ def make_epoch_function(
             order,
         )
 
-    # Plain graph code: AutoGraph would only add tracing time.
-    @tf.function(autograph=False)
     def run_epoch(epoch: tf.Tensor) -> tf.Tensor:
         order = tf.range(n_samples)
         if shuffle:
@@ -234,22 +245,40 @@ def make_epoch_function(
             values.append(statistic[1](tf.stack(hidden_outputs)))
         return tf.concat(values, axis=0)
 
-    names = ["loss", "accuracy", "val_loss", "val_accuracy"]
-    names += [f"gradient_norm_layer_{i}" for i in range(1, len(kernels) + 1)]
-    if statistic is not None:
-        names += [
-            f"val_{statistic[0]}_layer_{i}" for i in range(1, len(hidden_layers) + 1)
-        ]
+    # Plain graph code: AutoGraph would only add tracing time.
+    @tf.function(autograph=False)
+    def run_epochs(first_epoch: tf.Tensor, count: tf.Tensor) -> tf.Tensor:
+        def next_epoch(epoch, rows, _):
+            values = run_epoch(epoch)
+            return (
+                epoch + 1,
+                tf.concat([rows, [values]], 0),
+                tf.math.is_finite(values[0]),
+            )
 
-    def run_epoch_inline(epoch: int) -> dict[str, float]:
+        _, rows, _ = tf.while_loop(
+            lambda epoch, rows, finite: finite & (epoch < first_epoch + count),
+            next_epoch,
+            (first_epoch, tf.zeros([0, len(names)]), True),
+            shape_invariants=(
+                first_epoch.shape,
+                tf.TensorShape([None, len(names)]),
+                tf.TensorShape([]),
+            ),
+        )
+        return rows
+
+    def run_epochs_inline(first_epoch: int, count: int) -> list[dict[str, float]]:
         # The default executor hands each small operation to a thread pool;
         # running them inline in the calling thread halves the epoch's time and
         # lets training tasks in other threads use the other cores.
         with context.function_executor_type("SINGLE_THREADED_EXECUTOR"):
-            values = run_epoch(tf.constant(epoch, tf.int64)).numpy()
-        return dict(zip(names, values.tolist(), strict=True))
+            rows = run_epochs(
+                tf.constant(first_epoch, tf.int64), tf.constant(count, tf.int64)
+            ).numpy()
+        return [dict(zip(names, row.tolist(), strict=True)) for row in rows]
 
-    return run_epoch_inline
+    return run_epochs_inline
 
 
 def fit_variant(
@@ -268,15 +297,18 @@ def fit_variant(
     """
     model = build_model(variant, train.x.shape[1], n_classes, seed)
     compile_model(model, training)
-    run_epoch = make_epoch_function(model, train, validation, training.batch_size, seed)
+    run_epochs = make_epoch_function(
+        model, train, validation, training.batch_size, seed
+    )
     rows = []
 
-    for epoch in range(1, training.epochs + 1):
-        metrics = run_epoch(epoch)
-        rows.append({"epoch": epoch, **metrics})
-        if on_epoch_end is not None:
-            on_epoch_end(epoch, metrics)
-        if not math.isfinite(metrics["loss"]):
+    for first_epoch in range(1, training.epochs + 1, EPOCHS_PER_CALL):
+        count = min(EPOCHS_PER_CALL, training.epochs - first_epoch + 1)
+        for epoch, metrics in enumerate(run_epochs(first_epoch, count), first_epoch):
+            rows.append({"epoch": epoch, **metrics})
+            if on_epoch_end is not None:
+                on_epoch_end(epoch, metrics)
+        if not math.isfinite(rows[-1]["loss"]):
             break
 
     return model, pd.DataFrame(rows)

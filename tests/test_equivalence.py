@@ -31,7 +31,7 @@ def test_one_epoch_matches_keras_fit(name):
         np.testing.assert_array_equal(a, b)
     assert len(SPLITS.train) % TRAINING.batch_size != 0
 
-    run_epoch = make_epoch_function(
+    run_epochs = make_epoch_function(
         ours,
         SPLITS.train,
         SPLITS.validation,
@@ -39,7 +39,7 @@ def test_one_epoch_matches_keras_fit(name):
         SEED,
         shuffle=False,
     )
-    metrics = run_epoch(1)
+    [metrics] = run_epochs(1, 1)
     history = reference.fit(
         SPLITS.train.x,
         keras.ops.one_hot(SPLITS.train.y, 3),
@@ -61,9 +61,9 @@ def test_one_epoch_matches_keras_fit(name):
 
 def test_gradient_norms_are_the_mean_over_the_epochs_steps():
     ours, reference = compiled("sigmoid"), compiled("sigmoid")
-    metrics = make_epoch_function(
+    [metrics] = make_epoch_function(
         ours, SPLITS.train, SPLITS.validation, 32, SEED, shuffle=False
-    )(1)
+    )(1, 1)
 
     loss_fn = keras.losses.CategoricalCrossentropy()
     kernels = [layer.kernel for layer in reference.layers]
@@ -98,3 +98,20 @@ def test_unit_statistics_count_saturated_and_dead_units():
     outputs = tf.constant([[0.0, 1.0, 0.0], [0.0, 0.0, 2.0]])
     assert float(dead(outputs)) == pytest.approx(1 / 3)
     assert activation_statistic("linear") is None
+
+
+def test_epochs_trained_in_one_call_match_epochs_trained_one_by_one():
+    together = compiled("relu-batchnorm-dropout")
+    one_by_one = compiled("relu-batchnorm-dropout")
+    run_together, run_one_by_one = (
+        make_epoch_function(model, SPLITS.train, SPLITS.validation, 32, SEED)
+        for model in (together, one_by_one)
+    )
+
+    rows = run_together(1, 3)
+    single_rows = [row for epoch in (1, 2, 3) for row in run_one_by_one(epoch, 1)]
+
+    assert len(rows) == 3
+    assert rows == single_rows
+    for a, b in zip(together.get_weights(), one_by_one.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)

@@ -85,8 +85,9 @@ class StudyParameters(BaseModel):
         default=DEFAULT_VARIANTS,
         min_length=1,
         description=(
-            "Which variants of the network to train; add "
-            "relu-batchnorm-every-layer to test BatchNorm before every layer."
+            "Which variants of the network to train, comma-separated (e.g. "
+            "--variants sigmoid,relu); add relu-batchnorm-every-layer to test "
+            "BatchNorm before every layer."
         ),
     )
     seeds: int = Field(

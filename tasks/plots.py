@@ -13,6 +13,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.colors import ListedColormap  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.lines import Line2D  # noqa: E402
 
 from tasks.data import SpiralSplits  # noqa: E402
 from tasks.evaluate import Evaluation  # noqa: E402
@@ -76,7 +77,14 @@ def plot_dataset(splits: SpiralSplits, seed: int) -> Figure:
         ylabel="$x_2$",
         aspect="equal",
     )
-    axes.legend(loc="upper right", fontsize="small")
+    # The markers tell the splits apart; a class colour in the legend would mislead.
+    handles = [
+        Line2D([], [], marker=marker, linestyle="", color="0.3", label=label)
+        for marker, label in zip(
+            markers.values(), axes.get_legend_handles_labels()[1], strict=True
+        )
+    ]
+    axes.legend(handles=handles, loc="upper right", fontsize="small")
     return figure
 
 
@@ -194,13 +202,24 @@ def layer_series(
     return table.sort_index(axis=1)
 
 
+def shared_gradient_range(history: pd.DataFrame) -> tuple[float, float]:
+    """A log-scale range holding every variant's finite, positive gradient norms."""
+    rows = history[history["metric"].str.startswith("gradient_norm_layer_")]
+    values = rows["value"][np.isfinite(rows["value"]) & (rows["value"] > 0)]
+    return values.min() / 1.5, values.max() * 1.5
+
+
 def plot_gradient_norms(history: pd.DataFrame, variant: str) -> Figure:
-    """Mean kernel gradient norm of each Dense layer per epoch, on a log scale."""
+    """Mean kernel gradient norm of each Dense layer per epoch, on a log scale.
+
+    Every variant's figure shares one vertical range, so that the figures
+    compare at a glance.
+    """
     figure, axes = plt.subplots(figsize=(8, 4.5))
     norms = layer_series(history, variant, "gradient_norm_layer_")
     lowest = layer_series(history, variant, "gradient_norm_layer_", "min")
     highest = layer_series(history, variant, "gradient_norm_layer_", "max")
-    colors = plt.get_cmap("viridis")(np.linspace(0, 0.9, len(norms.columns)))
+    colors = plt.get_cmap("viridis")(np.linspace(0, 0.8, len(norms.columns)))
 
     for color, layer in zip(colors, norms.columns, strict=True):
         is_output = layer == norms.columns.max()
@@ -231,6 +250,7 @@ def plot_gradient_norms(history: pd.DataFrame, variant: str) -> Figure:
         )
         return figure
     axes.set_yscale("log")
+    axes.set_ylim(shared_gradient_range(history))
     axes.legend(fontsize="small", loc="center left", bbox_to_anchor=(1.01, 0.5))
     axes.grid(alpha=0.3, which="both")
     return figure

@@ -9,7 +9,7 @@ import os
 import platform
 import shutil
 import subprocess
-import tempfile
+import uuid
 from datetime import UTC, datetime
 from functools import partial
 from importlib import metadata
@@ -57,7 +57,9 @@ def staging_folder(output_dir: Path, run_name: str) -> Path:
     """A hidden folder to write a run into; it becomes a run folder when complete."""
     runs = output_dir / "runs"
     runs.mkdir(parents=True, exist_ok=True)
-    folder = Path(tempfile.mkdtemp(prefix=f".incomplete-{run_name}-", dir=runs))
+    # Unlike tempfile.mkdtemp, mkdir gives the folder the user's usual permissions.
+    folder = runs / f".incomplete-{run_name}-{uuid.uuid4().hex[:12]}"
+    folder.mkdir()
     INCOMPLETE.add(folder)
     return folder
 

@@ -394,18 +394,28 @@ def findings(comparison: Comparison, params: StudyParameters) -> dict[str, list[
         )
         if sentence
     ]
-    spread = summary["test_accuracy_std"]
-    if len(comparison.seeds) > 1 and spread.max() > spread.min():
+    spread = summary["test_accuracy_std"].dropna().round(3)
+    if len(comparison.seeds) == 1:
+        other.append(
+            "This run has one seed: the figures carry no interval, and another "
+            "seed may give other figures; --seeds 2 or more measures how much."
+        )
+    elif spread.max() > spread.min():
         widest = spread.idxmax()
         other.append(
             f"From seed to seed, test accuracy varied most for {title(widest)} "
             f"(standard deviation {spread[widest]:.3f}) and least for "
             f"{title(spread.idxmin())} ({spread.min():.3f})."
         )
-    elif len(comparison.seeds) == 1:
+    elif len(spread) > 1:
         other.append(
-            "This run has one seed: the figures carry no interval, and another "
-            "seed may give other figures; --seeds 2 or more measures how much."
+            "From seed to seed, test accuracy varied alike for every variant "
+            f"(standard deviation {spread.max():.3f})."
+        )
+    elif len(spread) == 1:
+        other.append(
+            f"From seed to seed, test accuracy of {title(spread.index[0])} varied "
+            f"with a standard deviation of {spread.iloc[0]:.3f}."
         )
 
     return {
@@ -563,6 +573,8 @@ def claims(comparison: Comparison, params: StudyParameters) -> pd.DataFrame:
             verdict = "not tested"
         elif pair["ci_high"] <= LITTLE:
             verdict = "supported"
+            if pair["mean_difference"] <= 0:
+                text += "; on these seeds Dropout added no test accuracy at all"
         elif pair["ci_low"] > LITTLE:
             verdict = "not supported"
             text += "; the gain is larger"

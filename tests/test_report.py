@@ -174,6 +174,36 @@ def test_dropout_verdict_follows_the_size_of_its_effect():
     assert verdict_on(better, "Dropout adds little") == "not supported"
 
 
+def test_dropout_without_any_gain_is_said_so():
+    def dropout_evidence(frame: Comparison) -> str:
+        table = claims(frame, PARAMS)
+        (evidence,) = table.loc[
+            table["Claim"].str.startswith("Dropout adds little"), "Evidence"
+        ]
+        return evidence
+
+    worse = comparison(relu_batchnorm_dropout={"test_accuracy": [0.984, 0.979, 0.989]})
+
+    assert verdict_on(worse, "Dropout adds little") == "supported"
+    assert "Dropout added no test accuracy at all" in dropout_evidence(worse)
+    assert "added no test accuracy" not in dropout_evidence(comparison())
+
+
+def test_seed_spread_names_a_widest_variant_only_when_the_figures_differ():
+    assert "varied most for ReLU" in text(comparison())
+
+    same_spread = comparison(
+        sigmoid={"test_accuracy": [0.31, 0.33, 0.35]},
+        relu={"test_accuracy": [0.96, 0.98, 1.00]},
+        relu_batchnorm={"test_accuracy": [0.95, 0.97, 0.99]},
+        relu_batchnorm_dropout={"test_accuracy": [0.94, 0.96, 0.98]},
+    )
+    assert "varied most" not in text(same_spread)
+    assert "varied alike for every variant (standard deviation 0.020)" in text(
+        same_spread
+    )
+
+
 def test_the_vanishing_gradient_claims_follow_the_norms():
     assert verdict_on(comparison(), "With sigmoid, gradients shrink") == "supported"
 

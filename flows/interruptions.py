@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import sys
 import threading
 from pathlib import Path
 
@@ -20,7 +19,7 @@ from prefect.server.api.server import SubprocessASGIServer
 from prefect.settings import get_current_settings
 from prefect.states import Cancelled
 
-from tasks.publish import discard_incomplete_runs
+from tasks.publish import PUBLISHED, discard_incomplete_runs
 
 
 def stop_now(signum: int, frame: object) -> None:
@@ -34,10 +33,22 @@ def stop_now(signum: int, frame: object) -> None:
     complete, `latest` moves after that, and the cache keeps finished tasks.
     """
     name = signal.Signals(signum).name
-    sys.stderr.write(
-        f"\nInterrupted ({name}): the run stops here. Earlier runs, "
-        "artifacts/latest and the cache are untouched.\n"
-    )
+    if PUBLISHED:
+        folder = PUBLISHED[-1]
+        message = (
+            f"Interrupted ({name}) after the report was written: the run's files "
+            f"are complete in {folder}, and {folder.parent.parent / 'latest'} points "
+            "there. What came after may be missing: the Prefect artifacts, the "
+            "check against the previous run."
+        )
+    else:
+        message = (
+            f"Interrupted ({name}): the run stops here. Earlier runs, "
+            "artifacts/latest and the cache are untouched."
+        )
+    # Straight to the file descriptor: the process ends with os._exit, which
+    # flushes no Python buffer.
+    os.write(2, f"\n{message}\n".encode())
     try:
         discard_incomplete_runs()
         mark_cancelled(f"Interrupted by {name} from the terminal")

@@ -40,6 +40,16 @@ SUMMARY_METRICS = [
     "gradient_ratio_last_epoch",
     "train_seconds",
 ]
+# The figures of a run that diverged: missing, whatever its last epoch logged.
+DIVERGED_MISSING = [
+    "train_accuracy",
+    "train_loss",
+    "val_accuracy",
+    "val_loss",
+    "generalization_gap",
+    "test_accuracy",
+    "test_loss",
+]
 
 
 @dataclass(frozen=True)
@@ -99,6 +109,10 @@ def run_row(model: TrainedModel, evaluation: Evaluation) -> dict:
     row["gradient_ratio_last_epoch"] = gradient_ratio(history, -1)
     row["diverged_at_epoch"] = model.diverged_at
     row["train_seconds"] = model.train_seconds
+    if model.diverged_at is not None:
+        # What a model with weights that are not numbers predicts measures nothing.
+        for metric in DIVERGED_MISSING:
+            row[metric] = math.nan
     return row
 
 

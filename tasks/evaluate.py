@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import keras
@@ -37,6 +38,10 @@ class Evaluation:
     confusion: np.ndarray
     epochs_to: dict[float, int | None]
     decision_grid: DecisionGrid | None
+
+    @property
+    def diverged(self) -> bool:
+        return math.isnan(self.test_accuracy)
 
 
 def epochs_to_reach(history: pd.DataFrame, threshold: float) -> int | None:
@@ -79,8 +84,32 @@ def evaluate_variant(
     """Test loss, accuracy and confusion matrix, and epochs to reach accuracy.
 
     The decision grid, for the plot of decision boundaries, is predicted only
-    when asked for: one seed's boundaries are enough to look at.
+    when asked for: one seed's boundaries are enough to look at. A model whose
+    training diverged has weights that are not numbers: its test figures are
+    missing, not the chance-level accuracy its constant predictions would get.
     """
+    epochs_to = {
+        threshold: epochs_to_reach(trained.history_frame, threshold)
+        for threshold in ACCURACY_THRESHOLDS
+    }
+    if trained.diverged_at is not None:
+        get_run_logger().warning(
+            "%s seed %d diverged at epoch %d: it is not evaluated, and its test "
+            "figures count as missing",
+            trained.variant,
+            trained.seed,
+            trained.diverged_at,
+        )
+        return Evaluation(
+            variant=trained.variant,
+            seed=trained.seed,
+            test_loss=math.nan,
+            test_accuracy=math.nan,
+            confusion=np.zeros((n_classes, n_classes), dtype=int),
+            epochs_to=epochs_to,
+            decision_grid=None,
+        )
+
     model = trained.load_model()
     probabilities = model(test.x, training=False)
     predicted = np.asarray(probabilities).argmax(axis=1)
@@ -96,10 +125,7 @@ def evaluate_variant(
         test_loss=float(loss),
         test_accuracy=float((predicted == test.y).mean()),
         confusion=confusion_matrix(test.y, predicted, labels=labels),
-        epochs_to={
-            threshold: epochs_to_reach(trained.history_frame, threshold)
-            for threshold in ACCURACY_THRESHOLDS
-        },
+        epochs_to=epochs_to,
         decision_grid=decision_grid(model, test.x) if with_decision_grid else None,
     )
     get_run_logger().info(

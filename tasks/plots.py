@@ -14,12 +14,12 @@ import pandas as pd  # noqa: E402
 from matplotlib.colors import ListedColormap  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from tasks.data import SpiralSplits  # noqa: E402
 from tasks.evaluate import Evaluation  # noqa: E402
 from tasks.variants import VARIANTS  # noqa: E402
 
-CLASS_COLORS = plt.get_cmap("tab10").colors
 VARIANT_COLORS = {
     name: plt.get_cmap("Dark2").colors[index] for index, name in enumerate(VARIANTS)
 }
@@ -45,8 +45,31 @@ def seeds_note(history: pd.DataFrame, spread: str | None = "band") -> str:
     return note + (f", {spread} from lowest to highest" if spread else "")
 
 
+def class_colormap(classes: int) -> ListedColormap:
+    """One distinct colour per class: tab10's, or tab20's beyond ten classes."""
+    palette = plt.get_cmap("tab10" if classes <= 10 else "tab20").colors
+    return ListedColormap(palette[:classes])
+
+
+def integer_epochs(axes) -> None:
+    """Ticks on whole epochs only: a one-epoch run gets no tick at 0.96."""
+    axes.xaxis.set_major_locator(MaxNLocator(integer=True))
+
+
+def point_marker(epochs: pd.Index) -> str | None:
+    """A marker where a series has a single epoch: a line needs two points."""
+    return "o" if len(epochs) == 1 else None
+
+
 def plot_band(axes, band: pd.DataFrame, color, style: str = "-", label=None) -> None:
-    axes.plot(band.index, band["mean"], style, color=color, label=label)
+    axes.plot(
+        band.index,
+        band["mean"],
+        style,
+        color=color,
+        label=label,
+        marker=point_marker(band.index),
+    )
     axes.fill_between(band.index, band["min"], band["max"], color=color, alpha=0.18)
 
 
@@ -54,7 +77,7 @@ def plot_dataset(splits: SpiralSplits, seed: int) -> Figure:
     """One seed's spiral arms, with train, validation and test points told apart."""
     figure, axes = plt.subplots(figsize=(6, 6))
     markers = {"train": "o", "validation": "s", "test": "^"}
-    colors = ListedColormap(CLASS_COLORS[: splits.classes])
+    colors = class_colormap(splits.classes)
 
     for split, marker in markers.items():
         subset = getattr(splits, split)
@@ -103,6 +126,7 @@ def plot_training_curves(history: pd.DataFrame, variant: str, classes: int) -> F
             chance[metric], **CHANCE_STYLE, label=f"chance ({chance[metric]:.3f})"
         )
         axes.set(xlabel="epoch", ylabel=metric, title=f"{title_of(variant)}: {metric}")
+        integer_epochs(axes)
         axes.legend(fontsize="small")
         axes.grid(alpha=0.3)
 
@@ -131,6 +155,7 @@ def plot_validation_accuracy(history: pd.DataFrame, classes: int) -> Figure:
         title=f"Validation accuracy of every variant ({seeds_note(rows)})",
         ylim=(0, 1.02),
     )
+    integer_epochs(axes)
     axes.legend(fontsize="small")
     axes.grid(alpha=0.3)
     return figure
@@ -148,11 +173,29 @@ def plot_decision_boundaries(
     figure, axes_grid = plt.subplots(
         rows, columns, figsize=(5.5 * columns, 5.5 * rows), squeeze=False
     )
-    colors = ListedColormap(CLASS_COLORS[: splits.classes])
+    colors = class_colormap(splits.classes)
     test = splits.test
 
     for axes, evaluation in zip(axes_grid.flat, evaluations, strict=False):
         grid = evaluation.decision_grid
+        if grid is None:
+            axes.text(
+                0.5,
+                0.5,
+                "training diverged:\nno decision boundaries",
+                ha="center",
+                va="center",
+                transform=axes.transAxes,
+            )
+            axes.set(
+                title=title_of(evaluation.variant),
+                xlim=(test.x[:, 0].min() - 0.15, test.x[:, 0].max() + 0.15),
+                ylim=(test.x[:, 1].min() - 0.15, test.x[:, 1].max() + 0.15),
+                aspect="equal",
+                xticks=[],
+                yticks=[],
+            )
+            continue
         axes.contourf(
             grid.xx,
             grid.yy,
@@ -229,6 +272,7 @@ def plot_gradient_norms(history: pd.DataFrame, variant: str) -> Figure:
             color=color,
             linestyle="--" if is_output else "-",
             label="output" if is_output else f"hidden {layer}",
+            marker=point_marker(norms.index),
         )
         axes.fill_between(
             norms.index, lowest[layer], highest[layer], color=color, alpha=0.12
@@ -240,6 +284,7 @@ def plot_gradient_norms(history: pd.DataFrame, variant: str) -> Figure:
         ylabel="mean ‖∂loss/∂kernel‖₂",
         title=f"{title_of(variant)}: gradient norm by layer ({seeds_note(rows)})",
     )
+    integer_epochs(axes)
     if norms.empty:
         axes.text(
             0.5,
@@ -323,6 +368,7 @@ def plot_unit_health(history: pd.DataFrame) -> Figure:
                     fractions[layer],
                     color=color,
                     label=f"hidden {layer}",
+                    marker=point_marker(fractions.index),
                 )
             axes.set(ylabel=label)
             if fractions.max().max() == 0:
@@ -335,6 +381,7 @@ def plot_unit_health(history: pd.DataFrame) -> Figure:
                     transform=axes.transAxes,
                 )
         axes.set(xlabel="epoch", title=title_of(variant), ylim=(-0.02, 1.02))
+        integer_epochs(axes)
         axes.legend(fontsize="x-small", ncol=2)
         axes.grid(alpha=0.3)
 

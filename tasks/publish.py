@@ -51,17 +51,42 @@ PACKAGES = [
 
 # Run folders being written, under a hidden name until they are complete.
 INCOMPLETE: set[Path] = set()
+# Run folders this process completed and pointed `latest` at.
+PUBLISHED: list[Path] = []
 
 
 def staging_folder(output_dir: Path, run_name: str) -> Path:
-    """A hidden folder to write a run into; it becomes a run folder when complete."""
+    """A hidden folder to write a run into; it becomes a run folder when complete.
+
+    Its name holds the writing process's id, so that the folders of runs
+    killed outright (SIGKILL, a power cut) can be told apart and removed.
+    """
     runs = output_dir / "runs"
     runs.mkdir(parents=True, exist_ok=True)
+    discard_abandoned_runs(runs)
     # Unlike tempfile.mkdtemp, mkdir gives the folder the user's usual permissions.
-    folder = runs / f".incomplete-{run_name}-{uuid.uuid4().hex[:12]}"
+    folder = runs / f".incomplete-{run_name}-{os.getpid()}-{uuid.uuid4().hex[:12]}"
     folder.mkdir()
     INCOMPLETE.add(folder)
     return folder
+
+
+def discard_abandoned_runs(runs: Path) -> None:
+    """Remove hidden run folders whose writing process no longer exists."""
+    for folder in runs.glob(".incomplete-*"):
+        writer = folder.name.split("-")[-2]
+        if writer.isdigit() and not process_exists(int(writer)):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def process_exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def complete_run_folder(staging: Path, run_name: str) -> Path:
@@ -240,7 +265,7 @@ def publish_report(
         },
         "decision_boundaries": partial(
             plots.plot_decision_boundaries,
-            [e for e in evaluations if e.decision_grid is not None],
+            [e for e in evaluations if e.seed == first_seed],
             splits[first_seed],
         ),
         "gradients_epoch_1": partial(plots.plot_first_epoch_gradients, history),
@@ -262,6 +287,7 @@ def publish_report(
         discard_incomplete_runs()
         raise
     point_latest_at(Path(output_dir), run_folder)
+    PUBLISHED.append(run_folder)
 
     table = short_summary(comparison)
     table.insert(0, "variant", comparison.variants)

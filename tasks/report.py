@@ -237,7 +237,10 @@ def learned_sentence(row: pd.Series, classes: int, epochs: int) -> str:
     )
     reached = row[f"{EPOCHS_TO}_reached"]
     if reached == 0:
-        sentence += f"; it never reached 0.95 validation accuracy in {epochs} epochs"
+        sentence += (
+            "; it never reached 0.95 validation accuracy in "
+            f"{epochs} {plural(epochs, 'epoch')}"
+        )
     else:
         sentence += (
             f"; it reached 0.95 validation accuracy in {reached} of {row['seeds']} "
@@ -246,7 +249,8 @@ def learned_sentence(row: pd.Series, classes: int, epochs: int) -> str:
     if row["diverged_runs"]:
         sentence += (
             f". It diverged in {row['diverged_runs']} of {row['seeds']} seeds (the "
-            "training loss stopped being a finite number), so those runs stopped early"
+            "training loss stopped being a finite number); those runs stopped early "
+            "and their accuracies count as missing"
         )
     return sentence + "."
 
@@ -276,10 +280,15 @@ def gradient_sentence(variant: str, ratio: float, when: str) -> str:
 
 
 def last_epoch_values(history: pd.DataFrame, variant: str, prefix: str) -> pd.DataFrame:
-    """Each seed's last-epoch values of the metrics named prefix<layer>."""
-    rows = history[
-        (history["variant"] == variant) & history["metric"].str.startswith(prefix)
-    ]
+    """Each seed's last-epoch values of the metrics named prefix<layer>.
+
+    Seeds whose training diverged are left out: their last epoch measured a
+    network whose weights were no longer numbers.
+    """
+    ours = history[history["variant"] == variant]
+    losses = ours[(ours["metric"] == "loss") & (ours["split"] == "train")]
+    diverged = losses.loc[~losses["value"].map(math.isfinite), "seed"]
+    rows = ours[ours["metric"].str.startswith(prefix) & ~ours["seed"].isin(diverged)]
     last = rows.groupby("seed")["epoch"].transform("max")
     return rows[rows["epoch"] == last]
 
@@ -343,9 +352,9 @@ def findings(comparison: Comparison, params: StudyParameters) -> dict[str, list[
         ]
         if diverged.any():
             sentences.append(
-                f"These comparisons include {diverged.sum()} diverged "
-                f"{plural(diverged.sum(), 'run')}: training stopped when the loss "
-                "became non-finite."
+                f"These comparisons leave out the accuracies of {diverged.sum()} "
+                f"diverged {plural(diverged.sum(), 'run')}, whose training stopped "
+                "when the loss became non-finite."
             )
         return [sentence for sentence in sentences if sentence]
 
@@ -636,8 +645,10 @@ def claims(comparison: Comparison, params: StudyParameters) -> pd.DataFrame:
                 for v in relu_variants
             ]
         )
-        runs = len(relu_variants) * len(comparison.seeds)
-        if dead["value"].max() > 0:
+        runs = len(dead[["variant", "seed"]].drop_duplicates())
+        if dead.empty:
+            add(claim, literature, "not tested", "every ReLU run diverged")
+        elif dead["value"].max() > 0:
             worst = dead.loc[dead["value"].idxmax()]
             add(
                 claim,
@@ -679,20 +690,17 @@ def reference_table(comparison: Comparison) -> pd.DataFrame:
         if variant not in summary.index:
             continue
         row = summary.loc[variant]
-        inside = (
-            row["test_accuracy_ci_low"]
-            <= published["test_accuracy"]
-            <= row["test_accuracy_ci_high"]
-        )
+        low, high = row["test_accuracy_ci_low"], row["test_accuracy_ci_high"]
+        inside = "—"
+        if math.isfinite(low):
+            inside = "yes" if low <= published["test_accuracy"] <= high else "no"
         converged = published["converged_epoch"]
         rows.append(
             {
                 "Variant": title(variant),
                 "Reference test acc.": f"{published['test_accuracy']:.4f}",
                 "This run's test acc.": estimate_text(row, "test_accuracy"),
-                "Reference inside this interval": (
-                    "yes" if inside else "no" if row["seeds"] > 1 else "—"
-                ),
+                "Reference inside this interval": inside,
                 "Reference train acc.": f"{published['train_accuracy']:.4f}",
                 "This run's train acc.": estimate_text(row, "train_accuracy"),
                 "Reference convergence": (
@@ -916,20 +924,25 @@ def render_report(
         "",
         "## Confusion matrices (test sets)",
         "",
-        f"Summed over the {seeds} seeds' test sets. Rows are true classes, "
-        "columns predicted classes.",
+        f"Summed over the test sets of {seeds} {plural(seeds, 'seed')}. Rows are "
+        "true classes, columns predicted classes.",
         "",
     ]
     classes = params.data.classes
     for variant in comparison.variants:
-        confusions = [e.confusion for e in evaluations if e.variant == variant]
+        confusions = [
+            e.confusion for e in evaluations if e.variant == variant and not e.diverged
+        ]
         if not confusions:
             continue
         matrix = pd.DataFrame(
             sum(confusions), columns=[f"pred. {k}" for k in range(classes)]
         )
         matrix.insert(0, "true", range(classes))
-        lines += [f"**{title(variant)}**", "", markdown_table(matrix), ""]
+        heading = f"**{title(variant)}**"
+        if len(confusions) < seeds:
+            heading += f" ({len(confusions)} of {seeds} seeds; the others diverged)"
+        lines += [heading, "", markdown_table(matrix), ""]
     lines += [
         "## All results",
         "",

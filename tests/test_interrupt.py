@@ -123,3 +123,28 @@ def flow_run_states(env: dict[str, str]) -> list[str]:
         for line in listing.stdout.splitlines()
         if line.startswith("STATE")
     )
+
+
+def test_ctrl_c_while_tensorflow_imports_ends_without_a_traceback(tmp_path):
+    run = subprocess.Popen(
+        [*STUDY, "--seeds", "1"],
+        cwd=tmp_path,
+        env=environment(tmp_path),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        # Importing TensorFlow alone takes longer than this (about 5 s here).
+        time.sleep(1)
+        os.killpg(run.pid, signal.SIGINT)
+        output, _ = run.communicate(timeout=30)
+    finally:
+        if run.poll() is None:
+            os.killpg(run.pid, signal.SIGKILL)
+
+    assert run.returncode == 128 + signal.SIGINT
+    assert "Interrupted before the run started: nothing was run." in output
+    assert "Traceback" not in output
+    assert not (tmp_path / "artifacts").exists()

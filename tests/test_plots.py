@@ -50,7 +50,7 @@ def test_dataset_legend_marks_splits_in_no_class_colour():
 
     figure = plots.plot_dataset(splits, seed=0)
     legend = figure.axes[0].get_legend()
-    class_colours = [to_rgba(colour) for colour in plots.CLASS_COLORS[:3]]
+    class_colours = [to_rgba(colour) for colour in plots.class_colormap(3).colors]
 
     assert [text.get_text().split()[0] for text in legend.get_texts()] == [
         "train",
@@ -61,3 +61,9 @@ def test_dataset_legend_marks_splits_in_no_class_colour():
         colour = to_rgba(handle.get_markerfacecolor())
         assert not any(np.allclose(colour, c) for c in class_colours)
     plt.close(figure)
+
+
+def test_every_class_gets_a_colour_of_its_own():
+    for classes in (2, 3, 10, 11, 20):
+        colours = {tuple(c) for c in plots.class_colormap(classes).colors}
+        assert len(colours) == classes

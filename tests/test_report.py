@@ -422,6 +422,28 @@ def test_a_variant_that_diverged_in_every_seed_is_not_compared():
     assert verdict_on(diverged, "BatchNorm converges faster") == "not tested"
 
 
+def test_a_diverged_seed_is_left_out_of_the_comparisons():
+    frame = comparison()
+    runs = frame.runs.copy()
+    diverged = (runs["variant"] == "relu") & (runs["seed"] == 2)
+    runs["diverged_at_epoch"] = pd.array(
+        [3 if d else None for d in diverged], dtype="Int64"
+    )
+    runs.loc[diverged, ["test_accuracy", "generalization_gap"]] = np.nan
+    partly = Comparison(
+        runs=runs,
+        summary=summarize(runs, epochs=100),
+        paired=compare_pairs(runs, epochs=100),
+        history=frame.history,
+    )
+    pairs = partly.paired.set_index(["before", "after", "metric"])["pairs"]
+
+    assert pairs[("sigmoid", "relu", "test_accuracy")] == 2
+    assert pairs[("relu", "relu-batchnorm", "test_accuracy")] == 2
+    assert "leave out the accuracies of 1 diverged run" in text(partly)
+    assert "It diverged in 1 of 3 seeds" in text(partly)
+
+
 def test_figures_read_the_same_whatever_their_sign_or_trailing_zeros():
     assert fmt(-0.0002, "test_accuracy") == "0.000"
     assert signed(0.0004, "test_accuracy") == "0.000"

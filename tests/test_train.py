@@ -1,9 +1,18 @@
 import numpy as np
 import pytest
+from prefect.logging import disable_run_logger
 
+from tasks.compare import DIVERGED_MISSING, run_row
 from tasks.data import make_spirals, split_spirals
+from tasks.evaluate import evaluate_variant
 from tasks.parameters import SpiralParameters, TrainingParameters
-from tasks.train import HISTORY_COLUMNS, fit_variant, model_from_bytes, model_to_bytes
+from tasks.train import (
+    HISTORY_COLUMNS,
+    TrainedModel,
+    fit_variant,
+    model_from_bytes,
+    model_to_bytes,
+)
 from tasks.variants import VARIANTS
 
 SMALL = SpiralParameters(points_per_class=100)
@@ -70,3 +79,29 @@ def test_training_stops_when_the_loss_diverges():
     assert len(history) < 20
     assert not np.isfinite(history["loss"].iloc[-1])
     assert np.isfinite(history["loss"].iloc[:-1]).all()
+
+
+def test_a_diverged_model_counts_as_missing_not_as_chance():
+    too_fast = TrainingParameters(epochs=5, learning_rate=10)
+    model, history = fit_variant(
+        VARIANTS["relu"], SPLITS.train, SPLITS.validation, too_fast, 3, 11
+    )
+    trained = TrainedModel(
+        variant="relu",
+        seed=0,
+        weights_seed=11,
+        history=history.to_dict(orient="list"),
+        model_bytes=model_to_bytes(model),
+        train_seconds=1.0,
+    )
+
+    with disable_run_logger():
+        evaluation = evaluate_variant.fn(
+            trained, SPLITS.test, n_classes=3, with_decision_grid=True
+        )
+    row = run_row(trained, evaluation)
+
+    assert trained.diverged_at == len(history)
+    assert evaluation.diverged and evaluation.decision_grid is None
+    assert all(np.isnan(row[metric]) for metric in DIVERGED_MISSING)
+    assert row["diverged_at_epoch"] == trained.diverged_at

@@ -18,6 +18,8 @@ from tasks.train import TrainedModel
 
 ACCURACY_THRESHOLDS = (0.9, 0.95)
 GRID_POINTS = 200
+# How far the decision grid reaches beyond the outermost test points.
+GRID_MARGIN = 0.15
 
 
 @dataclass(frozen=True)
@@ -50,9 +52,9 @@ def epochs_to_reach(history: pd.DataFrame, threshold: float) -> int | None:
     return int(reached.iloc[0]) if len(reached) else None
 
 
-def decision_grid(model, points: np.ndarray, margin: float = 0.15) -> DecisionGrid:
-    low = points.min(axis=0) - margin
-    high = points.max(axis=0) + margin
+def decision_grid(model, points: np.ndarray) -> DecisionGrid:
+    low = points.min(axis=0) - GRID_MARGIN
+    high = points.max(axis=0) + GRID_MARGIN
     xx, yy = np.meshgrid(
         np.linspace(low[0], high[0], GRID_POINTS),
         np.linspace(low[1], high[1], GRID_POINTS),

@@ -17,7 +17,7 @@ from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from tasks.data import SpiralSplits  # noqa: E402
-from tasks.evaluate import Evaluation  # noqa: E402
+from tasks.evaluate import GRID_MARGIN, Evaluation  # noqa: E402
 from tasks.variants import VARIANTS  # noqa: E402
 
 VARIANT_COLORS = {
@@ -187,10 +187,12 @@ def plot_decision_boundaries(
                 va="center",
                 transform=axes.transAxes,
             )
+            low = test.x.min(axis=0) - GRID_MARGIN
+            high = test.x.max(axis=0) + GRID_MARGIN
             axes.set(
                 title=title_of(evaluation.variant),
-                xlim=(test.x[:, 0].min() - 0.15, test.x[:, 0].max() + 0.15),
-                ylim=(test.x[:, 1].min() - 0.15, test.x[:, 1].max() + 0.15),
+                xlim=(low[0], high[0]),
+                ylim=(low[1], high[1]),
                 aspect="equal",
                 xticks=[],
                 yticks=[],
